@@ -1,0 +1,232 @@
+"""The ``nagui`` command.
+
+    nagui info ARCH [--json]          every table value of a cell (ARCH: string or NB201 index)
+    nagui measure ARCH [--json]       FLOPs, params, ORT / eager latency, peak activation memory
+    nagui data fetch [--dest DIR]     download the NB201 tables at their pinned commits
+    nagui data check [DIR]            verify a data dir (sizes and sha256)
+    nagui bench NAME                  run a benchmark script from bench/ (flops, latency)
+    nagui app [--port N]              start the Streamlit app
+
+Exit codes: 0 ok, 1 data problem, 2 bad input (one-line message on stderr).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .data.sources import REPO_ROOT, DataError, check_data_dir, fetch, resolve_data_dir
+from .space import Arch, InvalidArchError
+
+EXIT_DATA, EXIT_USAGE = 1, 2
+BENCH_SCRIPTS = {"flops": "flops_vs_naslib.py", "latency": "latency_cells.py"}
+
+
+class UsageError(Exception):
+    pass
+
+
+def _fmt(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _print_record(record: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(record, allow_nan=False))
+        return
+    width = max(len(k) for k in record)
+    for key, value in record.items():
+        print(f"{key:<{width}}  {_fmt(value)}")
+
+
+def cmd_info(args) -> int:
+    from .data import Benchmark
+
+    bench = Benchmark.load(args.data_dir)
+    record = bench.lookup(args.arch)
+    _print_record({"arch": record.pop("arch"), "index": record.pop("index"), **record}, args.json)
+    return 0
+
+
+def _index_without_table(arch: Arch, data_dir) -> int | None:
+    """NB201 index from configs.txt alone (cheap); None if the data is not there."""
+    from .data.sources import verified_path
+
+    try:
+        path = verified_path(resolve_data_dir(data_dir), "lighton-cena/configs.txt")
+    except DataError as exc:
+        print(f"note: NB201 index unknown ({exc})", file=sys.stderr)
+        return None
+    text = arch.to_str()
+    for i, line in enumerate(path.read_text().splitlines()):
+        if line.strip() == text:
+            return i
+    return None
+
+
+def _parse_arch_or_index(value: str, data_dir) -> Arch:
+    if value.strip().isdigit():
+        from .data import Benchmark
+
+        return Benchmark.load(data_dir).arch(int(value))
+    return Arch.from_str(value)
+
+
+def cmd_measure(args) -> int:
+    from .measure.flops import analytic_cost, thop_cost
+    from .measure.latency import LatencyConfig, measure_latency
+    from .measure.memory import peak_activation_bytes
+    from .nets import NetConfig
+
+    arch = _parse_arch_or_index(args.arch, args.data_dir)
+    try:
+        net_config = NetConfig(channels=args.channels, cells_per_stage=args.cells, num_classes=args.classes)
+        lat_config = LatencyConfig(batch_size=args.batch_size, threads=args.threads, warmup=args.warmup,
+                                   runs=args.runs, input_hw=args.input_size)
+        analytic_cost(arch, net_config, args.input_size)  # validates input size
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    cost = thop_cost(arch, net_config, args.input_size)
+    report = measure_latency(arch, net_config, lat_config)
+    record = {
+        "arch": arch.to_str(),
+        "index": _index_without_table(arch, args.data_dir),
+        "flops": cost.flops,
+        "params": cost.params,
+        "latency@local-ort": report.ort.p50_ms,
+        "latency_p90@local-ort": report.ort.p90_ms,
+        "latency@local-eager": report.eager.p50_ms,
+        "latency_p90@local-eager": report.eager.p90_ms,
+        "peak_activation_mb": peak_activation_bytes(arch, net_config, args.input_size, args.batch_size) / 2 ** 20,
+        "onnx_nodes": report.onnx_nodes,
+        "onnx_export_s": report.export_s,
+        "batch_size": args.batch_size,
+        "threads": args.threads,
+        "runs": args.runs,
+    }
+    _print_record(record, args.json)
+    return 0
+
+
+def cmd_data_fetch(args) -> int:
+    def progress(source, status):
+        print(f"{status:>8}  {source.file}", file=sys.stderr)
+
+    dest = fetch(args.dest, force=args.force, progress=progress)
+    print(f"NB201 tables ready in {dest}")
+    return 0
+
+
+def cmd_data_check(args) -> int:
+    root = resolve_data_dir(args.dir)
+    problems = check_data_dir(root)
+    if problems:
+        for p in problems:
+            print(p.message(root), file=sys.stderr)
+        print(f"{len(problems)} problem(s) in {root}", file=sys.stderr)
+        return EXIT_DATA
+    images = root / "cifar10-jpeg"
+    note = "images: cifar10-jpeg present" if images.is_dir() else "images: no cifar10-jpeg/ (needed for training only)"
+    print(f"data dir {root}: all NB201 files present, sizes and sha256 match; {note}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    script = REPO_ROOT / "bench" / BENCH_SCRIPTS[args.name]
+    if not script.is_file():
+        raise UsageError(f"benchmark script {script} not found (run from a checkout of the repo)")
+    sys.argv = [str(script), *args.rest]
+    runpy.run_path(str(script), run_name="__main__")
+    return 0
+
+
+def cmd_app(args) -> int:
+    app = REPO_ROOT / "app.py"
+    if not app.is_file():
+        raise UsageError(f"{app} not found (run from a checkout of the repo)")
+    env = dict(os.environ)
+    if args.data_dir:
+        env["NAGUI_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    return subprocess.call(cmd, env=env, cwd=REPO_ROOT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nagui", description="Multi-objective NAS workbench on NAS-Bench-201.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def data_dir_arg(p):
+        p.add_argument("--data-dir", help="data dir holding nb201/ (default: $NAGUI_DATA_DIR, "
+                                          "../shared/data next to the repo, then the user cache dir)")
+
+    p = sub.add_parser("info", help="every table value of one cell")
+    p.add_argument("arch", help="official arch string |op~0|+|op~0|op~1|+|...| or NB201 index")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    data_dir_arg(p)
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("measure", help="FLOPs, params, latency and memory of one cell, measured here")
+    p.add_argument("arch", help="official arch string or NB201 index")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--batch-size", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1, help="intra-op threads for onnxruntime and torch")
+    p.add_argument("--runs", type=int, default=30, help="timed runs (median and p90 over these)")
+    p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--input-size", type=int, default=32, help="input height = width (multiple of 4)")
+    p.add_argument("--channels", type=int, default=16, help="C of the first stage")
+    p.add_argument("--cells", type=int, default=5, help="N cells per stage")
+    p.add_argument("--classes", type=int, default=10)
+    data_dir_arg(p)
+    p.set_defaults(func=cmd_measure)
+
+    data = sub.add_parser("data", help="download or verify the NB201 tables").add_subparsers(dest="data_command",
+                                                                                            required=True)
+    p = data.add_parser("fetch", help="download the pinned NB201 files (sha256-checked, atomic writes)")
+    p.add_argument("--dest", help="data dir to fill (default: the user cache dir)")
+    p.add_argument("--force", action="store_true", help="download even files that are already fine")
+    p.set_defaults(func=cmd_data_fetch)
+    p = data.add_parser("check", help="verify a data dir against the pinned sizes and sha256")
+    p.add_argument("dir", nargs="?", help="data dir (default: the one nagui would use)")
+    p.set_defaults(func=cmd_data_check)
+
+    p = sub.add_parser("bench", help="run a benchmark from bench/")
+    p.add_argument("name", choices=sorted(BENCH_SCRIPTS))
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for the script")
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("app", help="start the Streamlit app")
+    p.add_argument("--port", type=int, default=8501)
+    data_dir_arg(p)
+    p.set_defaults(func=cmd_app)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    try:
+        return args.func(args)
+    except (InvalidArchError, UsageError) as exc:
+        print(f"nagui {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DataError as exc:
+        print(f"nagui {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_DATA
+
+
+if __name__ == "__main__":
+    sys.exit(main())

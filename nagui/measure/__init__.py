@@ -1,0 +1,1 @@
+"""Measuring networks: FLOPs/params (thop), latency (onnxruntime, eager), memory."""
