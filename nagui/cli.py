@@ -123,7 +123,7 @@ def cmd_data_fetch(args) -> int:
     def progress(source, status):
         print(f"{status:>8}  {source.file}", file=sys.stderr)
 
-    dest = fetch(args.dest, force=args.force, progress=progress)
+    dest = fetch(args.dest, force=args.force, base_url=args.base_url, progress=progress)
     print(f"NB201 tables ready in {dest}")
     return 0
 
@@ -197,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = data.add_parser("fetch", help="download the pinned NB201 files (sha256-checked, atomic writes)")
     p.add_argument("--dest", help="data dir to fill (default: the user cache dir)")
     p.add_argument("--force", action="store_true", help="download even files that are already fine")
+    p.add_argument("--base-url", help="host laid out like raw.githubusercontent.com (default: GitHub, or $NAGUI_DATA_MIRROR)")
     p.set_defaults(func=cmd_data_fetch)
     p = data.add_parser("check", help="verify a data dir against the pinned sizes and sha256")
     p.add_argument("dir", nargs="?", help="data dir (default: the one nagui would use)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+GITHUB_RAW = "https://raw.githubusercontent.com"
 
 @dataclass(frozen=True)
 class SourceFile:
@@ -19,9 +20,8 @@ class SourceFile:
     bytes: int
     sha256: str
 
-    @property
-    def url(self) -> str:
-        return f"https://raw.githubusercontent.com/{self.repo}/{self.commit}/{self.path}"
+    def url(self, base: str = GITHUB_RAW) -> str:
+        return f"{base.rstrip('/')}/{self.repo}/{self.commit}/{self.path}"
 
 
 NB201_FILES: tuple[SourceFile, ...] = (

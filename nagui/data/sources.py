@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .manifest import NB201_FILES, SourceFile
+from .manifest import GITHUB_RAW, NB201_FILES, SourceFile
 
 log = logging.getLogger(__name__)
 
 ENV_VAR = "NAGUI_DATA_DIR"
+MIRROR_ENV_VAR = "NAGUI_DATA_MIRROR"  # a host laid out like raw.githubusercontent.com
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
 
@@ -126,16 +127,18 @@ def _download(url: str, timeout: float) -> bytes:
 
 
 def fetch(dest: str | os.PathLike | None = None, *, force: bool = False, timeout: float = 60.0,
-          download: Callable[[str, float], bytes] = _download,
+          base_url: str | None = None, download: Callable[[str, float], bytes] = _download,
           progress: Callable[[SourceFile, str], None] | None = None) -> Path:
     """Download every manifest file at its pinned commit into ``dest`` (default: the cache dir).
 
     Files already present with the right sha256 are kept. Each download is checked
     against its sha256 and written atomically (temp file + rename), so an interrupted
     or corrupt download never leaves a half file behind. Raises :class:`DataError`
-    naming every file that could not be fetched.
+    naming every file that could not be fetched. ``base_url`` (default: GitHub's raw
+    file host, or ``$NAGUI_DATA_MIRROR``) serves ``<repo>/<commit>/<path>``.
     """
     dest = Path(dest).expanduser() if dest is not None else cache_data_dir()
+    base_url = base_url or os.environ.get(MIRROR_ENV_VAR) or GITHUB_RAW
     failures = []
     for source in NB201_FILES:
         target = dest / "nb201" / source.file
@@ -144,9 +147,9 @@ def fetch(dest: str | os.PathLike | None = None, *, force: bool = False, timeout
                 progress(source, "ok")
             continue
         try:
-            payload = download(source.url, timeout)
+            payload = download(source.url(base_url), timeout)
         except Exception as exc:  # network errors come in many types
-            failures.append(f"{source.file}: download from {source.url} failed: {exc}")
+            failures.append(f"{source.file}: download from {source.url(base_url)} failed: {exc}")
             if progress:
                 progress(source, "failed")
             continue

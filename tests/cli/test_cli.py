@@ -1,0 +1,72 @@
+"""The `nagui` command, run as a user runs it (a real subprocess)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+BEST_C10 = "|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
+
+
+def nagui(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "nagui.cli", *args], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, **(env or {})})
+
+
+def test_info_json_follows_the_naming_convention(data_dir):
+    r = nagui("info", BEST_C10, "--json")
+    assert r.returncode == 0, r.stderr
+    record = json.loads(r.stdout)
+    assert record["arch"] == BEST_C10 and record["index"] == 3731
+    assert record["test_acc@cifar10"] == pytest.approx(94.41)
+    assert {"latency@raspi4", "latency@titanx_1", "flops", "params", "valid_acc@cifar10-valid",
+            "test_acc_12ep@cifar100"} <= set(record)
+
+
+def test_info_by_index_in_text(data_dir):
+    r = nagui("info", "3731")
+    assert r.returncode == 0 and BEST_C10 in r.stdout and "test_acc@cifar10" in r.stdout
+
+
+@pytest.mark.parametrize("arch, fragment", [("|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|", "'conv~0'"),
+                                            ("15625", "out of range"), ("hello", "node groups")])
+def test_bad_arch_exits_2_with_one_line(data_dir, arch, fragment):
+    for cmd in ("info", "measure"):
+        r = nagui(cmd, arch)
+        assert r.returncode == 2
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in r.stderr
+
+
+def test_measure_json(data_dir):
+    r = nagui("measure", BEST_C10, "--json", "--runs", "30", "--warmup", "2")
+    assert r.returncode == 0, r.stderr
+    m = json.loads(r.stdout)
+    assert m["arch"] == BEST_C10 and m["index"] == 3731
+    assert m["flops"] == pytest.approx(124.125824) and m["params"] == pytest.approx(0.858426)
+    assert 0 < m["latency@local-ort"] <= m["latency_p90@local-ort"]
+    assert 0 < m["latency@local-eager"] <= m["latency_p90@local-eager"]
+    assert m["peak_activation_mb"] > 0 and m["runs"] == 30
+
+
+def test_measure_rejects_bad_settings():
+    r = nagui("measure", BEST_C10, "--runs", "0")
+    assert r.returncode == 2 and "runs" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_data_check(data_dir, tmp_path):
+    r = nagui("data", "check", str(data_dir))
+    assert r.returncode == 0 and "sha256 match" in r.stdout
+    r = nagui("data", "check", str(tmp_path))
+    assert r.returncode == 1 and "configs.txt is missing" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_missing_data_gives_the_fix_not_a_traceback(tmp_path):
+    r = nagui("info", "0", "--data-dir", str(tmp_path))
+    assert r.returncode == 1
+    assert "expected sha256" in r.stderr and "nagui data fetch" in r.stderr and "Traceback" not in r.stderr
+    r = nagui("info", "0", env={"NAGUI_DATA_DIR": str(tmp_path)})
+    assert r.returncode == 1 and str(tmp_path) in r.stderr
