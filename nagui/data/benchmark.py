@@ -27,8 +27,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..measure.flops import table_cost
-from ..space import Arch, InvalidArchError, is_output_connected, iso_key
+from ..space import Arch, InvalidArchError, is_output_connected, iso_key, table_cost
 from .manifest import NB201_FILES
 from .sources import DataError, resolve_data_dir, verified_path
 
@@ -174,8 +173,7 @@ def _plain(value):
 # ---- table construction -------------------------------------------------------------
 def build_table(root: Path) -> tuple[pd.DataFrame, dict[str, int]]:
     """Read and join every source file of ``root/nb201`` (each sha256-checked first)."""
-    archs_text = _read_configs(verified_path(root, "lighton-cena/configs.txt"))
-    archs = [Arch.from_str(s) for s in archs_text]
+    archs_text, archs = _read_configs(verified_path(root, "lighton-cena/configs.txt"))
     cols: dict[str, object] = {"arch": archs_text}
 
     for ds in DATASETS:
@@ -208,15 +206,16 @@ def _check_length(values, path: Path, n: int = NUM_CELLS) -> None:
         raise DataError(f"data file {path} has {len(values)} entries, expected {n} (one per NB201 cell)")
 
 
-def _read_configs(path: Path) -> list[str]:
+def _read_configs(path: Path) -> tuple[list[str], list[Arch]]:
     lines = [ln.strip() for ln in path.read_text().splitlines() if ln.strip()]
     _check_length(lines, path)
+    archs = []
     for i, line in enumerate(lines):
         try:
-            Arch.from_str(line)
+            archs.append(Arch.from_str(line))
         except InvalidArchError as exc:
             raise DataError(f"data file {path} line {i + 1}: {exc}") from None
-    return lines
+    return lines, archs
 
 
 def _align(path: Path, keyed: dict[str, int], archs_text: list[str]) -> np.ndarray:

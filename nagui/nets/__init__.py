@@ -1,4 +1,5 @@
 """Torch modules: the NB201 network and its parts."""
-from .nb201_net import NB201Network, NetConfig, build_network
+from ..space import NetConfig
+from .nb201_net import NB201Network, build_network
 
 __all__ = ["NB201Network", "NetConfig", "build_network"]

@@ -2,26 +2,11 @@
 reduction blocks, then BN-ReLU-global-average-pool-linear."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
-from ..space import Arch
+from ..space import Arch, NetConfig
 from .cell import InferCell, ResNetBasicblock
-
-
-@dataclass(frozen=True)
-class NetConfig:
-    channels: int = 16       # C: channels of the first stage (NB201: 16)
-    cells_per_stage: int = 5  # N: normal cells per stage (NB201: 5)
-    num_classes: int = 10    # 10 for CIFAR-10, 100 for CIFAR-100, 120 for ImageNet16-120
-
-    def __post_init__(self) -> None:
-        for name in ("channels", "cells_per_stage", "num_classes"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"NetConfig.{name} must be a positive int, got {value!r}")
 
 
 class NB201Network(nn.Module):

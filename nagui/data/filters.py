@@ -1,0 +1,111 @@
+"""Filtering the benchmark table: the logic behind the Benchmark page's sidebar.
+
+:class:`TableFilter` holds the filter values (all optional; the default filter keeps
+every cell), :func:`apply_filter` applies them to :attr:`Benchmark.table`.
+:func:`column_groups` and :data:`DEFAULT_COLUMNS` say which columns a table view
+offers and shows by default. Nothing here knows about Streamlit.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import pandas as pd
+
+from ..space import OPS
+from .benchmark import COLUMN_DOCS, DATASETS, DEVICES, column
+
+ACCURACY_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMN_DOCS if c.split("@")[0] in
+                                          ("test_acc", "valid_acc", "test_acc_12ep", "valid_acc_12ep"))
+DEFAULT_COLUMNS: tuple[str, ...] = (
+    "arch",
+    *(column("test_acc", ds) for ds in DATASETS),
+    "flops", "params",
+    column("latency", "raspi4"), column("latency", "pixel3"), column("latency", "titanx_1"),
+)
+# Help text for every table column (the metrics' from COLUMN_DOCS, plus the structural ones).
+COLUMN_HELP: dict[str, str] = {
+    "index": "NB201 index of the cell (0..15624)",
+    "arch": "NB201 cell string |op~0|+|op~0|op~1|+|op~0|op~1|op~2|: node j's inputs op~i from nodes i < j",
+    **COLUMN_DOCS,
+    "canonical_id": "smallest NB201 index of the cell's isomorphism class (NB201's rule, 6,466 classes)",
+    "output_connected": "False when no path carries the input to the output (the cell always outputs zero)",
+}
+
+
+def column_groups() -> dict[str, tuple[str, ...]]:
+    """Table columns by group, in display order (``arch`` is always shown, so not listed)."""
+    return {
+        "Accuracy, 200 epochs": tuple(c for c in ACCURACY_COLUMNS if "_12ep" not in c),
+        "Accuracy, 12 epochs": tuple(c for c in ACCURACY_COLUMNS if "_12ep" in c),
+        "Cost": ("flops", "params"),
+        "Latency": tuple(column("latency", d) for d in DEVICES),
+        "Structure": ("canonical_id", "output_connected"),
+    }
+
+
+@dataclass(frozen=True)
+class TableFilter:
+    """Which cells to keep. Every condition is optional and they all must hold (AND).
+
+    - ``min_acc``: keep cells whose ``acc_column`` is >= this (NaN fails).
+    - ``flops_range`` / ``params_range``: inclusive (low, high) bounds.
+    - ``unique_only``: one cell per isomorphism class (``canonical_id == index``).
+    - ``connected_only``: drop cells whose output is disconnected.
+    - ``contains_ops``: the cell uses every one of these ops on some edge.
+    - ``search``: case-insensitive substrings of the arch string; whitespace-separated
+      terms must all occur.
+    """
+
+    acc_column: str = column("test_acc", "cifar10")
+    min_acc: float | None = None
+    flops_range: tuple[float, float] | None = None
+    params_range: tuple[float, float] | None = None
+    unique_only: bool = False
+    connected_only: bool = False
+    contains_ops: tuple[str, ...] = ()
+    search: str = ""
+
+    def __post_init__(self) -> None:
+        unknown = [op for op in self.contains_ops if op not in OPS]
+        if unknown:
+            raise ValueError(f"unknown op(s) {unknown} in contains_ops; allowed: {', '.join(OPS)}")
+        for name in ("flops_range", "params_range"):
+            rng = getattr(self, name)
+            if rng is not None and (len(rng) != 2 or rng[0] > rng[1]):
+                raise ValueError(f"{name} must be (low, high) with low <= high, got {rng!r}")
+
+
+def apply_filter(table: pd.DataFrame, flt: TableFilter) -> pd.DataFrame:
+    """The rows of ``table`` that pass ``flt`` (same columns, same order, same index)."""
+    keep = pd.Series(True, index=table.index)
+    if flt.min_acc is not None:
+        if flt.acc_column not in table.columns:
+            raise KeyError(f"unknown accuracy column {flt.acc_column!r}; known: {', '.join(ACCURACY_COLUMNS)}")
+        keep &= table[flt.acc_column] >= flt.min_acc  # NaN compares False
+    if flt.flops_range is not None:
+        keep &= table["flops"].between(*flt.flops_range)
+    if flt.params_range is not None:
+        keep &= table["params"].between(*flt.params_range)
+    if flt.unique_only:
+        keep &= table["canonical_id"].to_numpy() == table.index.to_numpy()
+    if flt.connected_only:
+        keep &= table["output_connected"]
+    archs = table["arch"]
+    for op in flt.contains_ops:
+        keep &= archs.str.contains(f"|{op}~", regex=False)
+    terms = flt.search.lower().split()
+    if terms:
+        lowered = archs.str.lower()
+        for term in terms:
+            keep &= lowered.str.contains(term, regex=False)
+    return table[keep.to_numpy()]
+
+
+def slider_bounds(values: pd.Series | Sequence[float], decimals: int = 0) -> tuple[float, float]:
+    """(low, high) that enclose every finite value, rounded outwards to ``decimals``,
+    so a range slider at its ends keeps every cell despite float rounding."""
+    s = pd.Series(values, dtype="float64").dropna()
+    scale = 10 ** decimals
+    return math.floor(s.min() * scale) / scale, math.ceil(s.max() * scale) / scale

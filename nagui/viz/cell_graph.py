@@ -1,0 +1,158 @@
+"""The NB201 cell drawn as a DAG with Plotly.
+
+:func:`cell_graph_data` computes everything the drawing needs (node positions, one
+polyline per edge, label positions and styles) as plain data, so it can be tested
+without looking at pixels; :func:`cell_figure` turns it into a ``go.Figure``.
+
+Layout: nodes 0 (input) .. 3 (output) left to right on a line. Edges between
+neighbours (0->1, 1->2, 2->3) are straight; 0->2 arcs above, 1->3 below, 0->3 arcs
+high above. Styles: a live op is a solid line coloured by op; a ``none`` edge is a
+faint dotted line; an op that cannot affect the output (dead, see
+:func:`nagui.space.live_edges`) is grey and dashed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..space import EDGES, Arch, live_edges
+from ..space.nb201 import NUM_NODES
+
+OP_COLORS: dict[str, str] = {
+    "skip_connect": "#2ca02c",
+    "nor_conv_1x1": "#1f77b4",
+    "nor_conv_3x3": "#d62728",
+    "avg_pool_3x3": "#9467bd",
+    "none": "#c7c7c7",
+}
+DEAD_COLOR = "#9a9a9a"
+NODE_COLOR = "#31333f"
+NODE_NAMES = ("input", "", "", "output")
+
+# Peak height of each edge's arc (0 = straight), by (src, dst).
+ARC_HEIGHT: dict[tuple[int, int], float] = {(0, 1): 0.0, (1, 2): 0.0, (2, 3): 0.0,
+                                            (0, 2): 0.55, (1, 3): -0.55, (0, 3): 1.0}
+CURVE_POINTS = 41
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    node: int
+    x: float
+    y: float
+    label: str  # drawn inside the node
+    caption: str  # drawn under it ("input" / "output" / "")
+
+
+@dataclass(frozen=True)
+class EdgeSpec:
+    position: int  # index into Arch.ops / EDGES
+    src: int
+    dst: int
+    op: str
+    live: bool  # the op can affect the output
+    xs: tuple[float, ...]  # polyline from src to dst
+    ys: tuple[float, ...]
+    label_x: float
+    label_y: float
+    label: str
+    color: str
+    dash: str  # plotly dash style: "solid" | "dash" | "dot"
+    width: float
+    opacity: float
+
+    @property
+    def is_none(self) -> bool:
+        return self.op == "none"
+
+    @property
+    def dead(self) -> bool:
+        """A real op (not ``none``) that cannot affect the output."""
+        return not self.live and not self.is_none
+
+
+@dataclass(frozen=True)
+class CellGraph:
+    arch: Arch
+    nodes: tuple[NodeSpec, ...]
+    edges: tuple[EdgeSpec, ...]
+
+    @property
+    def output_connected(self) -> bool:
+        return any(e.live for e in self.edges)
+
+
+def _curve(x0: float, x1: float, height: float, n: int = CURVE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """Quadratic Bezier from (x0, 0) to (x1, 0) peaking at ``height`` halfway."""
+    t = np.linspace(0.0, 1.0, n)
+    cx, cy = (x0 + x1) / 2, 2 * height  # control point: the curve's peak is cy / 2
+    xs = (1 - t) ** 2 * x0 + 2 * (1 - t) * t * cx + t ** 2 * x1
+    ys = 2 * (1 - t) * t * cy
+    return xs, ys
+
+
+def cell_graph_data(arch: Arch | str) -> CellGraph:
+    """Positions, polylines, labels and styles of the cell's DAG."""
+    if not isinstance(arch, Arch):
+        arch = Arch.parse(arch)
+    live = live_edges(arch)
+    nodes = tuple(NodeSpec(node=n, x=float(n), y=0.0, label=str(n), caption=NODE_NAMES[n])
+                  for n in range(NUM_NODES))
+    edges = []
+    for k, ((src, dst), op, alive) in enumerate(zip(EDGES, arch.ops, live)):
+        xs, ys = _curve(float(src), float(dst), ARC_HEIGHT[(src, dst)])
+        mid = len(xs) // 2
+        if op == "none":
+            color, dash, width, opacity, label = OP_COLORS["none"], "dot", 1.5, 0.6, "none"
+        elif not alive:
+            color, dash, width, opacity, label = DEAD_COLOR, "dash", 2.0, 0.8, f"{op} (dead)"
+        else:
+            color, dash, width, opacity, label = OP_COLORS[op], "solid", 3.0, 1.0, op
+        edges.append(EdgeSpec(position=k, src=src, dst=dst, op=op, live=alive,
+                              xs=tuple(float(v) for v in xs), ys=tuple(float(v) for v in ys),
+                              label_x=float(xs[mid]), label_y=float(ys[mid]), label=label,
+                              color=color, dash=dash, width=width, opacity=opacity))
+    return CellGraph(arch=arch, nodes=nodes, edges=tuple(edges))
+
+
+def cell_figure(arch: Arch | str, *, height: int = 340, title: str | None = None) -> go.Figure:
+    """A Plotly figure of the cell (see the module docstring for the drawing rules)."""
+    graph = cell_graph_data(arch)
+    fig = go.Figure()
+    annotations = []
+    for e in graph.edges:
+        hover = f"edge {e.src}→{e.dst}: {e.op}" + ("" if e.live or e.is_none else " (cannot affect the output)")
+        fig.add_trace(go.Scatter(x=e.xs, y=e.ys, mode="lines", name=f"{e.src}→{e.dst}",
+                                 line=dict(color=e.color, dash=e.dash, width=e.width), opacity=e.opacity,
+                                 hoverinfo="text", hovertext=hover, showlegend=False))
+        # Arrowhead at the target node; `standoff` stops it at the node's rim.
+        tail = len(e.xs) - 6
+        annotations.append(dict(x=e.xs[-1], y=e.ys[-1], ax=e.xs[tail], ay=e.ys[tail], xref="x", yref="y",
+                                axref="x", ayref="y", showarrow=True, arrowhead=2, arrowsize=1.2,
+                                arrowwidth=max(e.width * 0.6, 1.2), arrowcolor=e.color, standoff=19,
+                                text="", opacity=e.opacity))
+        annotations.append(dict(x=e.label_x, y=e.label_y, xref="x", yref="y", text=e.label, showarrow=False,
+                                font=dict(size=12, color=e.color if e.live else DEAD_COLOR),
+                                bgcolor="rgba(255,255,255,0.9)", borderpad=2, hovertext=hover))
+    fig.add_trace(go.Scatter(
+        x=[n.x for n in graph.nodes], y=[n.y for n in graph.nodes], mode="markers+text",
+        marker=dict(size=36, color=NODE_COLOR, line=dict(color="white", width=2)),
+        text=[n.label for n in graph.nodes], textposition="middle center",
+        textfont=dict(color="white", size=15), hoverinfo="text",
+        hovertext=[f"node {n.node}" + (f" ({n.caption})" if n.caption else "") for n in graph.nodes],
+        showlegend=False, name="nodes"))
+    for n in graph.nodes:
+        if n.caption:
+            annotations.append(dict(x=n.x, y=n.y, xref="x", yref="y", text=f"<b>{n.caption}</b>",
+                                    showarrow=False, yshift=-30, font=dict(size=12, color=NODE_COLOR)))
+    fig.update_layout(
+        height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+        title=dict(text=title) if title else None,
+        annotations=annotations, plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
+        xaxis=dict(visible=False, range=[-0.35, NUM_NODES - 1 + 0.35], fixedrange=True),
+        yaxis=dict(visible=False, range=[-0.8, 1.15], fixedrange=True),
+        hovermode="closest", dragmode=False,
+    )
+    return fig
