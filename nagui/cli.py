@@ -4,7 +4,10 @@
     nagui measure ARCH [--json]       FLOPs, params, ORT / eager latency, peak activation memory
     nagui data fetch [--dest DIR]     download the NB201 tables at their pinned commits
     nagui data check [DIR]            verify a data dir (sizes and sha256)
-    nagui bench NAME                  run a benchmark script from bench/ (flops, latency)
+    nagui predictor train [...]      fit the multi-objective predictor on table cells, save it
+    nagui predictor predict DIR ARCH  predictions with 90% intervals from a saved predictor
+    nagui predictor measure-local     measure k cells here and fit latency@local
+    nagui bench NAME                  run a benchmark script from bench/ (flops, latency, predictor)
     nagui app [--port N]              start the Streamlit app
 
 Exit codes: 0 ok, 1 data problem, 2 bad input (one-line message on stderr).
@@ -26,7 +29,7 @@ from .data.sources import REPO_ROOT, DataError, check_data_dir, fetch, resolve_d
 from .space import Arch, InvalidArchError
 
 EXIT_DATA, EXIT_USAGE = 1, 2
-BENCH_SCRIPTS = {"flops": "flops_vs_naslib.py", "latency": "latency_cells.py"}
+BENCH_SCRIPTS = {"flops": "flops_vs_naslib.py", "latency": "latency_cells.py", "predictor": "predictor.py"}
 
 
 class UsageError(Exception):
@@ -151,6 +154,78 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_predictor_train(args) -> int:
+    import numpy as np
+
+    from .data import Benchmark
+    from .predictor.ensemble import Predictor, TrainConfig
+
+    bench = Benchmark.load(args.data_dir)
+    objectives = [o.strip() for o in args.objectives.split(",") if o.strip()]
+    unknown = [o for o in objectives if o not in bench.table.columns]
+    if unknown:
+        raise UsageError(f"unknown objective(s) {unknown}; known: {', '.join(bench.metrics)}")
+    try:
+        config = TrainConfig(members=args.members, epochs=args.epochs, seed=args.seed)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not 1 <= args.train_size <= len(bench):
+        raise UsageError(f"--train-size must be in 1..{len(bench)}, got {args.train_size}")
+    idx = np.random.default_rng(args.seed).choice(len(bench), args.train_size, replace=False)
+    archs = [bench.arch(int(i)) for i in idx]
+    rows = [bench.query(int(i), objectives) for i in idx]  # counted: these are the "trained" cells
+    targets = {o: [float("nan") if r[o] is None else r[o] for r in rows] for o in objectives}
+    protocol = {"train_cells": args.train_size, "sampling": f"uniform random cells, seed {args.seed}",
+                "labels_from": "benchmark table"}
+    predictor = Predictor.fit(archs, targets, train_config=config, noise_aware=args.noise_aware, protocol=protocol,
+                              progress=lambda i, n: print(f"member {i}/{n} trained", file=sys.stderr))
+    out = predictor.save(args.out)
+    print(f"saved predictor of {list(predictor.objectives)} ({args.train_size} cells, "
+          f"{bench.counter.count} distinct cells queried) to {out}")
+    return 0
+
+
+def cmd_predictor_predict(args) -> int:
+    from .predictor.ensemble import CheckpointError, Predictor
+
+    try:
+        predictor = Predictor.load(args.checkpoint)
+    except CheckpointError as exc:
+        raise UsageError(str(exc)) from None
+    arch = _parse_arch_or_index(args.arch, args.data_dir)
+    pred = predictor.predict([arch])
+    record: dict = {"arch": arch.to_str()}
+    for j, o in enumerate(predictor.objectives):
+        lo, hi = pred.interval(o, 0.9)
+        record[o] = float(pred.mean[0, j])
+        record[f"{o}:lo90"], record[f"{o}:hi90"] = float(lo[0]), float(hi[0])
+    _print_record(record, args.json)
+    return 0
+
+
+def cmd_predictor_measure_local(args) -> int:
+    import numpy as np
+
+    from .data import Benchmark
+    from .measure.cache import LatencyCache, measure_cells
+    from .measure.latency import LatencyConfig
+    from .predictor.device import LOCAL, DeviceHead, device_basis
+
+    bench = Benchmark.load(args.data_dir)
+    connected = np.nonzero(bench.table["output_connected"].to_numpy())[0]
+    idx = np.random.default_rng(args.seed).choice(connected, args.k, replace=False)
+    cache = LatencyCache(args.cache)
+    latency = measure_cells([bench.arch(int(i)) for i in idx], LatencyConfig(threads=args.threads), cache,
+                            progress=lambda i, n: print(f"measured {i}/{n}", file=sys.stderr))
+    head = DeviceHead.fit(device_basis(bench.table)[idx], np.array(latency))
+    pred = head.predict(device_basis(bench.table))
+    best = int(np.argmin(pred))
+    print(f"{LOCAL}: adapted from {args.k} cells measured here (cache {cache.path}, "
+          f"{cache.count()} measurements); predicted range {pred.min():.3f}-{pred.max():.3f} ms; "
+          f"fastest predicted cell {best}: {bench.table.at[best, 'arch']}")
+    return 0
+
+
 def cmd_app(args) -> int:
     app = REPO_ROOT / "app.py"
     if not app.is_file():
@@ -207,6 +282,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", choices=sorted(BENCH_SCRIPTS))
     p.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for the script")
     p.set_defaults(func=cmd_bench)
+
+    pred = sub.add_parser("predictor", help="train and use the multi-objective predictor").add_subparsers(
+        dest="predictor_command", required=True)
+    p = pred.add_parser("train", help="fit on random table cells and save (safetensors + JSON)")
+    p.add_argument("--objectives", default="test_acc@cifar10,latency@raspi4",
+                   help="comma-separated table columns (flops and params are always added)")
+    p.add_argument("--train-size", type=int, default=100, help="labelled cells")
+    p.add_argument("--members", type=int, default=4)
+    p.add_argument("--epochs", type=int, default=300)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--noise-aware", action="store_true", help="train for soft/noisy inputs (guidance)")
+    p.add_argument("--out", required=True, help="directory for predictor.json + weights.safetensors")
+    data_dir_arg(p)
+    p.set_defaults(func=cmd_predictor_train)
+    p = pred.add_parser("predict", help="predict one cell with a saved predictor")
+    p.add_argument("checkpoint", help="directory written by `nagui predictor train`")
+    p.add_argument("arch", help="arch string or NB201 index")
+    p.add_argument("--json", action="store_true")
+    data_dir_arg(p)
+    p.set_defaults(func=cmd_predictor_predict)
+    p = pred.add_parser("measure-local", help="measure k random cells here and adapt latency@local")
+    p.add_argument("--k", type=int, default=20)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--cache", help="SQLite file (default: the user data dir)")
+    data_dir_arg(p)
+    p.set_defaults(func=cmd_predictor_measure_local)
 
     p = sub.add_parser("app", help="start the Streamlit app")
     p.add_argument("--port", type=int, default=8501)

@@ -70,3 +70,21 @@ def test_missing_data_gives_the_fix_not_a_traceback(tmp_path):
     assert "expected sha256" in r.stderr and "nagui data fetch" in r.stderr and "Traceback" not in r.stderr
     r = nagui("info", "0", env={"NAGUI_DATA_DIR": str(tmp_path)})
     assert r.returncode == 1 and str(tmp_path) in r.stderr
+
+
+def test_predictor_train_predict_and_bad_checkpoint(data_dir, tmp_path):
+    out = tmp_path / "pred"
+    r = nagui("predictor", "train", "--objectives", "test_acc@cifar10", "--train-size", "40", "--members", "2",
+              "--epochs", "10", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert (out / "weights.safetensors").is_file() and (out / "predictor.json").is_file()
+    r = nagui("predictor", "predict", str(out), BEST_C10, "--json")
+    assert r.returncode == 0, r.stderr
+    rec = json.loads(r.stdout)
+    assert rec["test_acc@cifar10:lo90"] < rec["test_acc@cifar10"] < rec["test_acc@cifar10:hi90"]
+    assert rec["flops"] == pytest.approx(124.125824)
+    (out / "predictor.json").write_text("[]")
+    r = nagui("predictor", "predict", str(out), BEST_C10)
+    assert r.returncode == 2 and "format" in r.stderr and "Traceback" not in r.stderr
+    r = nagui("predictor", "train", "--objectives", "accuracy", "--out", str(tmp_path / "x"))
+    assert r.returncode == 2 and "unknown objective" in r.stderr

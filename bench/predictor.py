@@ -1,0 +1,110 @@
+"""Predictor quality: rank correlation on held-out cells, transfer, and this machine's latency.
+
+    nagui bench predictor --dataset cifar10 --train-sizes 20,100,1000 --seeds 5 \
+        --source cifar100,ImageNet16-120 --k 0,5,20 --local-k 10,20 --local-test 100 --json OUT
+
+Every record carries its protocol. Baselines in the same run: gradient-boosted trees and a
+random forest on the one-hot encoding (same cells), the naive transfer score (mean
+z-scored source accuracy), and FLOPs alone for local latency. Prints a markdown summary
+(mean over seeds) and writes every record to --json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import sys
+import time
+from collections import defaultdict
+
+import numpy as np
+import torch
+
+from nagui.data import Benchmark
+from nagui.measure.latency import LatencyConfig
+from nagui.predictor.ensemble import TrainConfig
+from nagui.predictor.evaluate import run_local, run_plain, run_transfer
+
+
+def _ints(text: str) -> list[int]:
+    return [int(t) for t in text.split(",") if t.strip()] if text else []
+
+
+def _summary(records: list[dict], keys: tuple[str, ...], metrics: tuple[str, ...]) -> list[str]:
+    groups = defaultdict(list)
+    for r in records:
+        groups[tuple(r.get(k) for k in keys)].append(r)
+    lines = ["| " + " | ".join(keys) + " | seeds | " + " | ".join(metrics) + " |",
+             "|" + "---|" * (len(keys) + 1 + len(metrics))]
+    for key, rs in groups.items():
+        cells = []
+        for m in metrics:
+            vals = [r[m] for r in rs if r.get(m) is not None and np.isfinite(r[m])]
+            cells.append(f"{np.mean(vals):.3f} ± {np.std(vals):.3f}" if len(vals) > 1 else
+                         (f"{vals[0]:.3f}" if vals else "–"))
+        lines.append("| " + " | ".join(str(k) for k in key) + f" | {len(rs)} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--dataset", default="cifar10", choices=["cifar10", "cifar100", "ImageNet16-120"])
+    p.add_argument("--train-sizes", default="20,100,1000")
+    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--objectives", default="latency@raspi4", help="objectives besides test accuracy, comma-separated")
+    p.add_argument("--source", default="", help="source datasets for transfer, e.g. cifar100,ImageNet16-120")
+    p.add_argument("--k", default="0,5,20", help="target labels for transfer")
+    p.add_argument("--pretrain-cells", type=int, default=15625)
+    p.add_argument("--local-k", default="", help="measured cells to adapt latency@local from, e.g. 10,20")
+    p.add_argument("--local-test", type=int, default=100)
+    p.add_argument("--members", type=int, default=TrainConfig.members)
+    p.add_argument("--epochs", type=int, default=TrainConfig.epochs)
+    p.add_argument("--no-baselines", action="store_true")
+    p.add_argument("--json", help="write every record here")
+    p.add_argument("--data-dir")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    torch.set_num_threads(os.cpu_count() or 1)
+    say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+
+    bench = Benchmark.load(args.data_dir)
+    seeds = list(range(args.seeds))
+    records: list[dict] = []
+    started = time.time()
+    sizes = _ints(args.train_sizes)
+    if sizes:
+        records += run_plain(bench, args.dataset, sizes, seeds, [o for o in args.objectives.split(",") if o],
+                             TrainConfig(members=args.members, epochs=args.epochs), baselines=not args.no_baselines,
+                             say=say)
+    if args.source:
+        records += run_transfer(bench, args.dataset, args.source.split(","), _ints(args.k), seeds,
+                                pretrain_cells=args.pretrain_cells,
+                                train_config=TrainConfig(members=2, epochs=30), say=say)
+    if args.local_k:
+        records += run_local(bench, _ints(args.local_k), args.local_test, latency_config=LatencyConfig(runs=30),
+                             say=say)
+    meta = {"command": "nagui bench predictor " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores", "torch_threads": torch.get_num_threads(),
+            "wall_s": time.time() - started}
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"meta": meta, "records": records}, f, indent=1, default=float)
+    plain = [r for r in records if r["setting"] == "plain"]
+    if plain:
+        print("\n".join(_summary(plain, ("objective", "train_cells", "method"),
+                                 ("kendall_tau", "spearman_rho", "coverage90", "fit_s", "predict_all_s"))))
+    transfer = [r for r in records if r["setting"] == "transfer"]
+    if transfer:
+        print()
+        print("\n".join(_summary(transfer, ("objective", "k", "method"), ("kendall_tau", "spearman_rho", "top5_spearman"))))
+    local = [r for r in records if r["setting"] == "local"]
+    if local:
+        print()
+        print("\n".join(_summary(local, ("objective", "k", "method"), ("kendall_tau", "spearman_rho"))))
+    print(f"\n{meta['command']} — {meta['machine']}, {meta['wall_s']:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

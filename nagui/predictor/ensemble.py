@@ -1,0 +1,416 @@
+"""The multi-objective predictor: a calibrated deep ensemble of :class:`CellGNN` models.
+
+- A cross-validation ensemble: the labelled cells are split into one fold per member and
+  member m trains on every fold but m. The held-out cells calibrate the ensemble's spread
+  (each cell is predicted by the member that did not see it), so ``mean +- 1.645 * std``
+  is a 90% interval on new cells, per objective.
+- ``flops`` and ``params`` are always heads too. They cost nothing to compute for any cell,
+  so every member also learns them on all 15,625 cells (an auxiliary task that shapes the
+  shared trunk; no accuracy or latency label beyond the given ones is used). For concrete
+  cells :meth:`Predictor.predict` reports their exact values; the heads serve guidance,
+  where the input is a soft encoding.
+- Cost objectives (latency, flops, params) are modelled in log space; each objective is
+  z-scored with the statistics of its training labels. NaN labels are skipped.
+- Loss per labelled objective: MSE + a pairwise ranking term (logistic on pair order).
+- Noise-aware members (``ModelConfig.noise_aware``) learn from soft encodings at a random
+  noise level (:mod:`.noise`), without the live flag, as a sampler produces them.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from .. import __version__
+from ..space import OPS, Arch, table_cost
+from .encoding import encode, encode_indices
+from .model import CellGNN, ModelConfig
+from .noise import soft_marginal
+
+log = logging.getLogger(__name__)
+
+FREE_OBJECTIVES: tuple[str, ...] = ("flops", "params")
+Z90 = 1.6448536269514722
+CHECKPOINT_FORMAT = "nagui-predictor/1"
+
+
+class CheckpointError(RuntimeError):
+    """A predictor checkpoint that is missing, unreadable, or from another config."""
+
+
+def is_cost(objective: str) -> bool:
+    return objective.split("@")[0].split("_p90")[0] in ("latency", "flops", "params")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    members: int = 4            # ensemble size (each member leaves out 1/members of the cells)
+    epochs: int = 300           # passes over the labelled cells (full batch up to batch_size cells)
+    batch_size: int = 1024      # labelled cells per step above this size
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    rank_weight: float = 1.0    # weight of the pairwise ranking loss
+    rank_pairs: int = 512       # cells per step entering the ranking loss (bounds its cost)
+    aux_weight: float = 0.2     # weight of the free flops/params task on all cells
+    aux_batch: int = 128        # cells per step for it
+    holdout: bool = True        # each member leaves out one fold (needed for calibration)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("members", "epochs", "batch_size", "rank_pairs", "aux_batch"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"TrainConfig.{name} must be a positive int, got {value!r}")
+
+
+@lru_cache(maxsize=1)
+def all_cells() -> tuple[Arch, ...]:
+    """The 15,625 NB201 cells (enumerated; no data needed)."""
+    return tuple(Arch(ops) for ops in itertools.product(OPS, repeat=6))
+
+
+@lru_cache(maxsize=2)
+def _pool(split_dead: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Encodings of every cell and their log flops/params (the free auxiliary task)."""
+    indices = np.array(list(itertools.product(range(len(OPS)), repeat=6)))
+    flops, params = table_cost(indices)
+    y = torch.tensor(np.log(np.stack([flops, params], axis=1)), dtype=torch.float32)
+    return encode_indices(indices, split_dead), y
+
+
+def _free_targets(archs: Sequence[Arch]) -> np.ndarray:
+    flops, params = table_cost(np.array([a.indices for a in archs]))
+    return np.stack([flops, params], axis=1)
+
+
+@dataclass
+class Prediction:
+    """Predictions for n cells: ``mean``/``std`` (n, J) in each objective's own units."""
+
+    objectives: tuple[str, ...]
+    mean: np.ndarray
+    std: np.ndarray
+    _mu_t: np.ndarray = field(repr=False)    # mean in transformed units (log for costs)
+    _sd_t: np.ndarray = field(repr=False)    # calibrated std in transformed units
+    _log: np.ndarray = field(repr=False)     # (J,) bool
+
+    def __getitem__(self, objective: str) -> np.ndarray:
+        return self.mean[:, self._col(objective)]
+
+    def _col(self, objective: str) -> int:
+        if objective not in self.objectives:
+            raise KeyError(f"no objective {objective!r}; this predictor has {list(self.objectives)}")
+        return self.objectives.index(objective)
+
+    def interval(self, objective: str, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
+        """Central ``level`` interval (Gaussian in transformed units)."""
+        if not 0 < level < 1:
+            raise ValueError(f"level must be in (0, 1), got {level}")
+        from statistics import NormalDist
+
+        z = NormalDist().inv_cdf(0.5 + level / 2)
+        j = self._col(objective)
+        lo, hi = self._mu_t[:, j] - z * self._sd_t[:, j], self._mu_t[:, j] + z * self._sd_t[:, j]
+        return (np.exp(lo), np.exp(hi)) if self._log[j] else (lo, hi)
+
+
+class Predictor:
+    """A fitted ensemble. Build with :meth:`fit` or :meth:`load`."""
+
+    def __init__(self, model_config: ModelConfig, train_config: TrainConfig, members: list[CellGNN],
+                 norm_mean: np.ndarray, norm_std: np.ndarray, calibration: np.ndarray, protocol: dict):
+        self.model_config = model_config
+        self.train_config = train_config
+        self.members = members
+        self.norm_mean = np.asarray(norm_mean, dtype=np.float64)   # (J,) transformed units
+        self.norm_std = np.asarray(norm_std, dtype=np.float64)
+        self.calibration = np.asarray(calibration, dtype=np.float64)  # (J,) std multipliers
+        self.protocol = protocol
+        for m in self.members:
+            m.eval()
+
+    # ---- properties ------------------------------------------------------------------
+    @property
+    def objectives(self) -> tuple[str, ...]:
+        return self.model_config.objectives
+
+    def _log_mask(self) -> np.ndarray:
+        return np.array([is_cost(o) for o in self.objectives])
+
+    # ---- fitting -----------------------------------------------------------------------
+    @classmethod
+    def fit(cls, archs: Sequence[Arch], targets: Mapping[str, Sequence[float]], *,
+            train_config: TrainConfig = TrainConfig(), hidden: int = 64, layers: int = 3,
+            noise_aware: bool = False, protocol: dict | None = None,
+            progress: Callable[[int, int], None] | None = None) -> "Predictor":
+        """Fit on labelled cells. ``targets`` maps objective names to one value per cell (NaN = unknown)."""
+        archs = [Arch.parse(a) for a in archs]
+        if not archs:
+            raise ValueError("cannot fit a predictor on zero cells")
+        requested = [o for o in targets if o not in FREE_OBJECTIVES]
+        objectives = tuple(requested) + FREE_OBJECTIVES
+        y = np.full((len(archs), len(objectives)), np.nan)
+        for j, name in enumerate(requested):
+            values = np.asarray(targets[name], dtype=np.float64)
+            if values.shape != (len(archs),):
+                raise ValueError(f"targets[{name!r}] has {values.size} values for {len(archs)} cells")
+            y[:, j] = values
+        y[:, len(requested):] = _free_targets(archs)
+        log_mask = np.array([is_cost(o) for o in objectives])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y_t = np.where(log_mask, np.log(np.where(y > 0, y, np.nan)), y)
+        mu = np.nanmean(y_t, axis=0)
+        sd = np.nanstd(y_t, axis=0)
+        if np.isnan(mu).any():
+            empty = [o for o, m in zip(objectives, mu) if np.isnan(m)]
+            raise ValueError(f"no usable label for objective(s) {empty}")
+        sd = np.where(sd > 1e-8, sd, 1.0)
+        y_z = (y_t - mu) / sd
+
+        model_config = ModelConfig(objectives, hidden=hidden, layers=layers, noise_aware=noise_aware)
+        x = encode(archs, split_dead=not noise_aware)
+        pool_x, pool_y = _pool(split_dead=not noise_aware)
+        free_cols = [objectives.index(o) for o in FREE_OBJECTIVES]
+        pool_z = (pool_y - torch.tensor(mu[free_cols], dtype=torch.float32)) / torch.tensor(sd[free_cols],
+                                                                                             dtype=torch.float32)
+        cfg = train_config
+        members, in_bag = [], np.ones((cfg.members, len(archs)), dtype=bool)
+        folds = np.random.default_rng(cfg.seed).permutation(len(archs)) % cfg.members
+        start = time.perf_counter()
+        for m in range(cfg.members):
+            rng = np.random.default_rng(cfg.seed * 1009 + m)
+            if cfg.holdout and cfg.members > 1 and len(archs) >= 2 * cfg.members:
+                in_bag[m] = folds != m
+            rows = np.nonzero(in_bag[m])[0]
+            torch.manual_seed(cfg.seed * 1009 + m)
+            model = CellGNN(model_config)
+            _train_member(model, x[rows], torch.tensor(y_z[rows], dtype=torch.float32), pool_x, pool_z,
+                          free_cols, cfg, noise_aware, rng)
+            members.append(model.eval())
+            if progress:
+                progress(m + 1, cfg.members)
+        log.info("fitted %d members on %d cells in %.1f s", cfg.members, len(archs), time.perf_counter() - start)
+
+        predictor = cls(model_config, cfg, members, mu, sd, np.ones(len(objectives)), dict(protocol or {}))
+        predictor.calibration = predictor._out_of_bag_calibration(x, y_z, in_bag)
+        predictor.protocol.setdefault("train_cells", len(archs))
+        predictor.protocol.setdefault("labels", {o: int(np.isfinite(y[:, j]).sum()) for j, o in enumerate(objectives)})
+        return predictor
+
+    def _member_outputs(self, x: torch.Tensor, t: torch.Tensor | None = None, chunk: int = 16384) -> torch.Tensor:
+        """(M, n, J) normalised outputs, no grad."""
+        outs = []
+        with torch.inference_mode():
+            for model in self.members:
+                parts = []
+                for s in range(0, x.shape[0], chunk):
+                    tt = None if t is None else t[s:s + chunk]
+                    parts.append(model(x[s:s + chunk], tt))
+                outs.append(torch.cat(parts) if parts else torch.zeros(0, len(self.objectives)))
+        return torch.stack(outs)
+
+    def _zeros_t(self, n: int) -> torch.Tensor | None:
+        return torch.zeros(n) if self.model_config.noise_aware else None
+
+    def _out_of_bag_calibration(self, x: torch.Tensor, y_z: np.ndarray, in_bag: np.ndarray) -> np.ndarray:
+        """Std multiplier per objective so that 90% of held-out residuals fall in +-1.645 std."""
+        outs = self._member_outputs(x, self._zeros_t(x.shape[0])).numpy()          # M, n, J
+        spread = np.maximum(outs.std(axis=0), 1e-3)                                   # n, J
+        oob = ~in_bag                                                                 # M, n
+        scales = np.ones(len(self.objectives))
+        for j in range(len(self.objectives)):
+            z = []
+            for i in range(x.shape[0]):
+                if oob[:, i].any() and np.isfinite(y_z[i, j]):
+                    z.append(abs(y_z[i, j] - outs[oob[:, i], i, j].mean()) / spread[i, j])
+            if len(z) >= 5:
+                scales[j] = max(float(np.quantile(z, 0.9)) / Z90, 0.05)
+            else:  # too few held-out cells to calibrate: widen conservatively
+                scales[j] = 2.0
+        return scales
+
+    # ---- prediction ------------------------------------------------------------------
+    def predict(self, archs: Sequence[Arch], exact_free: bool = True) -> Prediction:
+        """Predictions for concrete cells. ``flops`` and ``params`` are computed exactly
+        (std 0) unless ``exact_free=False`` asks for the heads' own predictions."""
+        archs = [Arch.parse(a) for a in archs]
+        x = encode(archs, split_dead=not self.model_config.noise_aware)
+        outs = self._member_outputs(x, self._zeros_t(len(archs))).numpy().astype(np.float64)  # M, n, J
+        mu_z, sd_z = outs.mean(axis=0), np.maximum(outs.std(axis=0), 1e-3) * self.calibration
+        mu_t = mu_z * self.norm_std + self.norm_mean
+        sd_t = sd_z * self.norm_std
+        log_mask = self._log_mask()
+        if exact_free and archs:
+            cols = [self.objectives.index(o) for o in FREE_OBJECTIVES]
+            mu_t[:, cols] = np.log(_free_targets(archs))
+            sd_t[:, cols] = 0.0
+        mean = np.where(log_mask, np.exp(mu_t), mu_t)
+        std = np.where(log_mask, np.exp(mu_t) * sd_t, sd_t)
+        return Prediction(self.objectives, mean, std, mu_t, sd_t, log_mask)
+
+    def normalised_output(self, x: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
+        """Ensemble-mean outputs in normalised units, differentiable w.r.t. ``x`` (B, 8, T).
+
+        Higher means a larger metric (higher accuracy, higher latency). For guidance,
+        combine columns with signed weights and take ``torch.autograd.grad`` w.r.t. ``x``.
+        """
+        if self.model_config.noise_aware and t is None:
+            t = torch.zeros(x.shape[0])
+        return torch.stack([m(x, t if self.model_config.noise_aware else None) for m in self.members]).mean(0)
+
+    # ---- checkpoints -----------------------------------------------------------------
+    def config_dict(self) -> dict:
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "nagui_version": __version__,
+            "model": self.model_config.to_dict(),
+            "train": asdict(self.train_config),
+            "members": len(self.members),
+            "norm_mean": self.norm_mean.tolist(),
+            "norm_std": self.norm_std.tolist(),
+            "calibration": self.calibration.tolist(),
+            "protocol": self.protocol,
+        }
+
+    def save(self, directory: str | Path) -> Path:
+        """Write ``predictor.json`` (rebuilds the model) and ``weights.safetensors``; atomic per file."""
+        from safetensors.torch import save_file
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        tensors = {f"member{i}.{k}": v.detach().contiguous() for i, m in enumerate(self.members)
+                   for k, v in m.state_dict().items()}
+        tmp_weights = directory / ".weights.safetensors.part"
+        save_file(tensors, str(tmp_weights), metadata={"format": CHECKPOINT_FORMAT})
+        tmp_weights.replace(directory / "weights.safetensors")
+        tmp_json = directory / ".predictor.json.part"
+        tmp_json.write_text(json.dumps(self.config_dict(), indent=2, allow_nan=False))
+        tmp_json.replace(directory / "predictor.json")
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path, expect_objectives: Sequence[str] | None = None) -> "Predictor":
+        """Rebuild from :meth:`save`'s files. Raises :class:`CheckpointError` naming what does not fit."""
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        directory = Path(directory)
+        config_path, weights_path = directory / "predictor.json", directory / "weights.safetensors"
+        for p in (config_path, weights_path):
+            if not p.is_file():
+                raise CheckpointError(f"predictor checkpoint {directory} has no {p.name}")
+        try:
+            cfg = json.loads(config_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise CheckpointError(f"{config_path} is not valid JSON: {exc}") from None
+        if not isinstance(cfg, dict) or cfg.get("format") != CHECKPOINT_FORMAT:
+            found = cfg.get("format") if isinstance(cfg, dict) else type(cfg).__name__
+            raise CheckpointError(f"{config_path}: format {found!r}, expected {CHECKPOINT_FORMAT!r}")
+        try:
+            model_config = ModelConfig.from_dict(cfg["model"])
+            train_config = TrainConfig(**cfg["train"])
+            n_members = int(cfg["members"])
+            norm_mean, norm_std, calib = (np.asarray(cfg[k], dtype=np.float64)
+                                          for k in ("norm_mean", "norm_std", "calibration"))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{config_path} does not describe a predictor: {exc}") from None
+        j = len(model_config.objectives)
+        if not (norm_mean.shape == norm_std.shape == calib.shape == (j,)):
+            raise CheckpointError(f"{config_path}: normalisation/calibration lists must have {j} entries "
+                                  f"(one per objective), got {norm_mean.shape[0]}, {norm_std.shape[0]}, {calib.shape[0]}")
+        if expect_objectives is not None and tuple(expect_objectives) != model_config.objectives:
+            raise CheckpointError(f"checkpoint {directory} predicts {list(model_config.objectives)}, "
+                                  f"but {list(expect_objectives)} were asked for")
+        try:
+            tensors = load_file(str(weights_path))
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise CheckpointError(f"{weights_path} is not a readable safetensors file: {exc}") from None
+        members = []
+        problems: list[str] = []
+        for i in range(n_members):
+            model = CellGNN(model_config)
+            expected = model.state_dict()
+            prefix = f"member{i}."
+            found = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+            for name, tensor in expected.items():
+                if name not in found:
+                    problems.append(f"missing tensor {prefix}{name} {tuple(tensor.shape)}")
+                elif tuple(found[name].shape) != tuple(tensor.shape):
+                    problems.append(f"tensor {prefix}{name}: checkpoint {tuple(found[name].shape)}, "
+                                    f"config expects {tuple(tensor.shape)}")
+            problems += [f"unexpected tensor {prefix}{k}" for k in found if k not in expected]
+            if not problems:
+                model.load_state_dict(found)
+                members.append(model)
+        extra = [k for k in tensors if not any(k.startswith(f"member{i}.") for i in range(n_members))]
+        problems += [f"unexpected tensor {k}" for k in extra[:3]]
+        if problems:
+            raise CheckpointError(
+                f"weights in {weights_path} do not fit the config in {config_path} "
+                f"(objectives {list(model_config.objectives)}, hidden={model_config.hidden}, "
+                f"layers={model_config.layers}, noise_aware={model_config.noise_aware}, members={n_members}): "
+                f"{len(problems)} problem(s), first: " + "; ".join(problems[:3]))
+        return cls(model_config, train_config, members, norm_mean, norm_std, calib, cfg.get("protocol", {}))
+
+
+def _rank_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Logistic loss on the order of every pair with different targets. (n,), (n,) -> scalar."""
+    diff_p = pred[:, None] - pred[None, :]
+    sign = torch.sign(target[:, None] - target[None, :])
+    mask = sign != 0
+    if not mask.any():
+        return pred.sum() * 0.0
+    return F.softplus(-sign * diff_p)[mask].mean()
+
+
+def _train_member(model: CellGNN, x: torch.Tensor, y: torch.Tensor, pool_x: torch.Tensor, pool_z: torch.Tensor,
+                  free_cols: list[int], cfg: TrainConfig, noise_aware: bool, rng: np.random.Generator) -> None:
+    """Train one member in place. x (n, 8, T), y (n, J) normalised with NaN for missing."""
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    n = x.shape[0]
+    steps_per_epoch = max(1, math.ceil(n / cfg.batch_size))
+    total = cfg.epochs * steps_per_epoch
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, total)
+    known = torch.isfinite(y)
+    y0 = torch.nan_to_num(y)
+    labelled_cols = [j for j in range(y.shape[1]) if j not in free_cols and known[:, j].any()]
+    gen = torch.Generator().manual_seed(int(rng.integers(2 ** 31)))
+    model.train()
+    for step in range(total):
+        rows = torch.randperm(n, generator=gen)[: cfg.batch_size] if n > cfg.batch_size else torch.arange(n)
+        xb, yb, kb = x[rows], y0[rows], known[rows]
+        tb = None
+        if noise_aware:
+            tb = torch.rand(len(rows), generator=gen)
+            xb = soft_marginal(xb, tb)
+        out = model(xb, tb)                                                       # B, J
+        loss = ((out - yb) ** 2 * kb).sum() / kb.sum().clamp(min=1)
+        if cfg.rank_weight:
+            for j in labelled_cols:
+                idx = torch.nonzero(kb[:, j]).flatten()
+                if len(idx) > cfg.rank_pairs:
+                    idx = idx[torch.randperm(len(idx), generator=gen)[: cfg.rank_pairs]]
+                if len(idx) > 1:
+                    loss = loss + cfg.rank_weight * _rank_loss(out[idx, j], yb[idx, j]) / len(labelled_cols)
+        if cfg.aux_weight:
+            pick = torch.randint(0, pool_x.shape[0], (cfg.aux_batch,), generator=gen)
+            px, pt = pool_x[pick], None
+            if noise_aware:
+                pt = torch.rand(len(pick), generator=gen)
+                px = soft_marginal(px, pt)
+            loss = loss + cfg.aux_weight * ((model(px, pt)[:, free_cols] - pool_z[pick]) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+    model.eval()

@@ -1,0 +1,176 @@
+"""Evaluating predictors on the benchmark table, with the protocols stated in every record.
+
+- plain: fit on n random cells of the target task, score on every other cell.
+- transfer: pretrain on the source tasks' labels, adapt from k target cells, score on
+  every other cell and inside the target's top 5%; against the naive transfer score.
+- local: k cells measured on this machine, scored on other measured cells.
+Baselines a user would pick instead: gradient-boosted trees and a random forest on the
+one-hot encoding of the cell (6 edges x 5 ops), fitted on the same cells.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable, Sequence
+
+import numpy as np
+from scipy.stats import kendalltau, spearmanr
+
+from ..data import Benchmark, column
+from ..space import OPS, Arch
+from .ensemble import Predictor, TrainConfig
+from .transfer import adapt, naive_transfer_score, pretrain
+
+log = logging.getLogger(__name__)
+
+
+def rank_scores(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    ok = np.isfinite(pred) & np.isfinite(truth)
+    if ok.sum() < 3:
+        return {"kendall_tau": float("nan"), "spearman_rho": float("nan")}
+    return {"kendall_tau": float(kendalltau(pred[ok], truth[ok])[0]),
+            "spearman_rho": float(spearmanr(pred[ok], truth[ok])[0])}
+
+
+def onehot_features(archs: Sequence[Arch]) -> np.ndarray:
+    idx = np.array([a.indices for a in archs])
+    return np.eye(len(OPS), dtype=np.float32)[idx].reshape(len(archs), -1)
+
+
+def tree_baselines(x_train: np.ndarray, y_train: np.ndarray, x_all: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+    from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
+
+    ok = np.isfinite(y_train)
+    out = {}
+    for name, model in (("gbt_onehot", GradientBoostingRegressor(random_state=seed)),
+                        ("rf_onehot", RandomForestRegressor(n_estimators=200, random_state=seed, n_jobs=2))):
+        model.fit(x_train[ok], y_train[ok])
+        out[name] = model.predict(x_all)
+    return out
+
+
+def _all_archs(bench: Benchmark) -> list[Arch]:
+    return [Arch.from_str(s) for s in bench.table["arch"]]
+
+
+def run_plain(bench: Benchmark, dataset: str, sizes: Sequence[int], seeds: Sequence[int],
+              extra_objectives: Sequence[str] = ("latency@raspi4",), train_config: TrainConfig = TrainConfig(),
+              baselines: bool = True, say: Callable[[str], None] = log.info) -> list[dict]:
+    table, archs = bench.table, _all_archs(bench)
+    objectives = [column("test_acc", dataset), *extra_objectives]
+    x_all = onehot_features(archs)
+    records = []
+    for n in sizes:
+        for seed in seeds:
+            idx = np.random.default_rng(seed).choice(len(archs), n, replace=False)
+            rest = np.ones(len(archs), bool)
+            rest[idx] = False
+            start = time.perf_counter()
+            predictor = Predictor.fit([archs[i] for i in idx], {o: table[o].to_numpy()[idx] for o in objectives},
+                                      train_config=TrainConfig(**{**train_config.__dict__, "seed": seed}))
+            fit_s = time.perf_counter() - start
+            start = time.perf_counter()
+            pred = predictor.predict(archs)
+            predict_s = time.perf_counter() - start
+            for o in objectives:
+                truth = table[o].to_numpy()
+                lo, hi = pred.interval(o, 0.9)
+                ok = rest & np.isfinite(truth)
+                rec = {"setting": "plain", "objective": o, "train_cells": n, "seed": seed, "method": "nagui_gnn",
+                       **rank_scores(pred[o][rest], truth[rest]),
+                       "coverage90": float(((truth[ok] >= lo[ok]) & (truth[ok] <= hi[ok])).mean()),
+                       "fit_s": fit_s, "predict_all_s": predict_s,
+                       "protocol": f"{n} random cells of the table with their {o}; scored on the other "
+                                   f"{int(rest.sum())} cells"}
+                records.append(rec)
+                if baselines:
+                    y = np.log(truth) if o.startswith("latency") else truth
+                    for name, p in tree_baselines(x_all[idx], y[idx], x_all, seed).items():
+                        records.append({**rec, "method": name, **rank_scores(p[rest], truth[rest]),
+                                        "coverage90": None, "fit_s": None, "predict_all_s": None})
+                say(f"plain {o} n={n} seed={seed}: tau={rec['kendall_tau']:.3f} fit={fit_s:.1f}s")
+    return records
+
+
+def top_fraction_spearman(pred: np.ndarray, truth: np.ndarray, fraction: float = 0.05) -> float:
+    ok = np.isfinite(truth)
+    cut = np.quantile(truth[ok], 1 - fraction)
+    top = ok & (truth >= cut)
+    return float(spearmanr(pred[top], truth[top])[0])
+
+
+def run_transfer(bench: Benchmark, dataset: str, sources: Sequence[str], ks: Sequence[int], seeds: Sequence[int],
+                 pretrain_cells: int = 3000, train_config: TrainConfig = TrainConfig(members=2, epochs=40),
+                 say: Callable[[str], None] = log.info) -> list[dict]:
+    table, archs = bench.table, _all_archs(bench)
+    target = column("test_acc", dataset)
+    src_cols = [column("test_acc", s) for s in sources]
+    truth = table[target].to_numpy()
+    naive = naive_transfer_score({c: table[c].to_numpy() for c in src_cols})
+    records = []
+    for seed in seeds:
+        rng = np.random.default_rng(1000 + seed)
+        pre_idx = rng.choice(len(archs), pretrain_cells, replace=False)
+        start = time.perf_counter()
+        base = pretrain([archs[i] for i in pre_idx], {c: table[c].to_numpy()[pre_idx] for c in src_cols},
+                        train_config=TrainConfig(**{**train_config.__dict__, "seed": seed}))
+        pre_s = time.perf_counter() - start
+        for k in ks:
+            k_idx = rng.choice(len(archs), k, replace=False) if k else np.array([], dtype=int)
+            start = time.perf_counter()
+            adapted = adapt(base, target, [archs[i] for i in k_idx], truth[k_idx],
+                            source_archs=[archs[i] for i in pre_idx],
+                            source_values={c: table[c].to_numpy()[pre_idx] for c in src_cols}, seed=seed)
+            adapt_s = time.perf_counter() - start
+            score = adapted.predict(archs)[target]
+            rest = np.ones(len(archs), bool)
+            rest[k_idx] = False
+            protocol = (f"pretrained on {', '.join(src_cols)} of {pretrain_cells} random cells (source labels "
+                        f"only); adapted on k={k} random {target} labels; scored on the other {int(rest.sum())} cells")
+            for method, p in (("nagui_transfer", score), ("naive_transfer", naive)):
+                records.append({"setting": "transfer", "objective": target, "k": k, "seed": seed, "method": method,
+                                "sources": list(src_cols), **rank_scores(p[rest], truth[rest]),
+                                "top5_spearman": top_fraction_spearman(p[rest], truth[rest]),
+                                "pretrain_s": pre_s if method == "nagui_transfer" else None,
+                                "adapt_s": adapt_s if method == "nagui_transfer" else None, "protocol": protocol})
+            say(f"transfer k={k} seed={seed}: tau={records[-2]['kendall_tau']:.3f} "
+                f"(naive {records[-1]['kendall_tau']:.3f}), top5 rho={records[-2]['top5_spearman']:.3f} "
+                f"(naive {records[-1]['top5_spearman']:.3f})")
+    return records
+
+
+def run_local(bench: Benchmark, ks: Sequence[int], test_cells: int, seed: int = 0, latency_config=None,
+              cache=None, say: Callable[[str], None] = log.info) -> list[dict]:
+    """``latency@local``: measure max(ks) + test_cells cells here (cached), adapt from k, score on the test cells."""
+    from ..measure.cache import measure_cells
+    from ..measure.latency import LatencyConfig
+    from .device import LOCAL, DeviceHead, device_basis
+
+    table, archs = bench.table, _all_archs(bench)
+    connected = np.nonzero(table["output_connected"].to_numpy())[0]
+    rng = np.random.default_rng(5000 + seed)
+    chosen = rng.choice(connected, max(ks) + test_cells, replace=False)
+    train_pool, test = chosen[: max(ks)], chosen[max(ks):]
+    start = time.perf_counter()
+    measured = np.array(measure_cells([archs[i] for i in chosen], latency_config or LatencyConfig(), cache,
+                                      progress=lambda i, n: say(f"measured {i}/{n} new cells") if i % 20 == 0 else None))
+    measure_s = time.perf_counter() - start
+    lat = dict(zip(chosen.tolist(), measured))
+    y_test = np.array([lat[i] for i in test])
+    basis = device_basis(table)
+    x_all = onehot_features(archs)
+    records = []
+    for k in ks:
+        k_idx = train_pool[:k]
+        y_k = np.array([lat[i] for i in k_idx])
+        head = DeviceHead.fit(basis[k_idx], y_k)
+        protocol = (f"{k} cells measured here (onnxruntime, pruned network); scored on {test_cells} other measured "
+                    f"cells; basis: the 27 table devices + FLOPs/params")
+        preds = {"nagui_device_head": head.predict(basis[test])}
+        preds.update({name: p[test] for name, p in tree_baselines(x_all[k_idx], np.log(y_k), x_all, seed).items()})
+        preds["flops_only"] = table["flops"].to_numpy()[test]
+        for method, p in preds.items():
+            records.append({"setting": "local", "objective": LOCAL, "k": k, "seed": seed, "method": method,
+                            **rank_scores(p, y_test), "measure_s": measure_s, "protocol": protocol})
+        say(f"local k={k}: tau={records[-len(preds)]['kendall_tau']:.3f}")
+    return records

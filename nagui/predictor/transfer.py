@@ -1,0 +1,122 @@
+"""Few-shot transfer: pretrain on source tasks, adapt to a target task from k labelled cells.
+
+Protocol (stated in every result's ``protocol``): the pretrained model sees source-task
+labels only (e.g. CIFAR-100 and ImageNet16-120 accuracy); the target head sees exactly the
+k target cells given to :func:`adapt`, nothing else of the target task.
+
+- k = 0: the target head is the average of the source heads, i.e. the mean of the
+  z-scored source predictions, mapped to target units with the sources' average
+  statistics (only the ranking is meaningful).
+- k > 0: every member gets that head and is fine-tuned on the k cells (MSE + ranking
+  loss), while a batch of source cells per step keeps the source heads (and the trunk)
+  from drifting.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Mapping, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..space import Arch
+from .encoding import encode
+from .ensemble import FREE_OBJECTIVES, Predictor, TrainConfig, _rank_loss
+from .model import ModelConfig
+
+
+def pretrain(archs: Sequence[Arch], source_targets: Mapping[str, Sequence[float]],
+             train_config: TrainConfig = TrainConfig(), **fit_kwargs) -> Predictor:
+    """A predictor of the source objectives (source labels only)."""
+    protocol = {"stage": "pretrain", "sources": list(source_targets), "source_cells": len(archs),
+                "target_labels_seen": 0}
+    return Predictor.fit(archs, source_targets, train_config=train_config, protocol=protocol, **fit_kwargs)
+
+
+def naive_transfer_score(source_values: Mapping[str, Sequence[float]]) -> np.ndarray:
+    """Mean of the z-scored source values per cell: the baseline any transfer must beat."""
+    z = [(np.asarray(v, float) - np.nanmean(v)) / np.nanstd(v) for v in source_values.values()]
+    return np.nanmean(np.stack(z), axis=0)
+
+
+def adapt(pretrained: Predictor, target: str, archs: Sequence[Arch] = (), values: Sequence[float] = (),
+          *, steps: int = 150, lr: float = 1e-3, source_archs: Sequence[Arch] = (),
+          source_values: Mapping[str, Sequence[float]] | None = None, seed: int = 0) -> Predictor:
+    """A predictor with a new ``target`` head, adapted from ``len(archs)`` = k labelled cells."""
+    archs = [Arch.parse(a) for a in archs]
+    values = np.asarray(values, dtype=np.float64)
+    if len(archs) != len(values):
+        raise ValueError(f"adapt needs one target value per cell, got {len(archs)} cells and {len(values)} values")
+    if target in pretrained.objectives:
+        raise ValueError(f"target {target!r} is already a head of the pretrained predictor")
+    sources = [o for o in pretrained.objectives if o not in FREE_OBJECTIVES]
+    if not sources:
+        raise ValueError("the pretrained predictor has no source objective to transfer from")
+    src_cols = [pretrained.objectives.index(o) for o in sources]
+    objectives = tuple(sources) + (target,) + FREE_OBJECTIVES
+    config = ModelConfig(objectives, hidden=pretrained.model_config.hidden, layers=pretrained.model_config.layers,
+                         noise_aware=pretrained.model_config.noise_aware, dropout=pretrained.model_config.dropout)
+
+    # target statistics: from the k cells when there are enough, else the sources' average
+    if len(values) >= 2 and np.nanstd(values) > 0:
+        t_mean, t_std = float(np.nanmean(values)), float(np.nanstd(values))
+    else:
+        t_mean, t_std = float(pretrained.norm_mean[src_cols].mean()), float(pretrained.norm_std[src_cols].mean())
+    order = [pretrained.objectives.index(o) for o in sources]
+    free = [pretrained.objectives.index(o) for o in FREE_OBJECTIVES]
+    norm_mean = np.concatenate([pretrained.norm_mean[order], [t_mean], pretrained.norm_mean[free]])
+    norm_std = np.concatenate([pretrained.norm_std[order], [t_std], pretrained.norm_std[free]])
+    calibration = np.concatenate([pretrained.calibration[order], [2.0], pretrained.calibration[free]])
+
+    members = [_with_target_head(m, config, src_cols, order, free) for m in pretrained.members]
+    if len(archs):
+        x = encode(archs, split_dead=not config.noise_aware)
+        y = torch.tensor((values - t_mean) / t_std, dtype=torch.float32)
+        sx = sy = None
+        if source_values is not None and len(source_archs):
+            sx = encode([Arch.parse(a) for a in source_archs], split_dead=not config.noise_aware)
+            sv = np.stack([np.asarray(source_values[o], float) for o in sources], axis=1)
+            sy = torch.tensor((sv - pretrained.norm_mean[order]) / pretrained.norm_std[order], dtype=torch.float32)
+        for i, member in enumerate(members):
+            _fine_tune(member, x, y, len(sources), sx, sy, steps, lr, seed * 7919 + i)
+    protocol = {**pretrained.protocol, "stage": "adapted", "target": target, "k": len(archs),
+                "target_labels_seen": len(archs),
+                "k0_rule": "mean of z-scored source heads" if not len(archs) else None}
+    return Predictor(config, pretrained.train_config, members, norm_mean, norm_std, calibration, protocol)
+
+
+def _with_target_head(member: nn.Module, config: ModelConfig, src_cols: list[int], order: list[int],
+                      free: list[int]) -> nn.Module:
+    """Copy of a member with heads [sources..., target, free...]; target = mean of source heads."""
+    new = copy.deepcopy(member)
+    old_heads = list(member.heads)
+    target_head = nn.Linear(old_heads[0].in_features, 1)
+    with torch.no_grad():
+        target_head.weight.copy_(torch.stack([old_heads[c].weight for c in src_cols]).mean(0))
+        target_head.bias.copy_(torch.stack([old_heads[c].bias for c in src_cols]).mean(0))
+    new.heads = nn.ModuleList([copy.deepcopy(old_heads[c]) for c in order] + [target_head]
+                              + [copy.deepcopy(old_heads[c]) for c in free])
+    new.config = config
+    return new.eval()
+
+
+def _fine_tune(model: nn.Module, x: torch.Tensor, y: torch.Tensor, target_col: int, sx, sy, steps: int, lr: float,
+               seed: int) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    model.train()
+    t = torch.zeros(x.shape[0]) if model.config.noise_aware else None
+    for _ in range(steps):
+        out = model(x, t)[:, target_col]
+        loss = ((out - y) ** 2).mean()
+        if len(y) > 1:
+            loss = loss + _rank_loss(out, y)
+        if sx is not None:
+            pick = torch.randint(0, sx.shape[0], (min(256, sx.shape[0]),), generator=gen)
+            st = torch.zeros(len(pick)) if model.config.noise_aware else None
+            loss = loss + ((model(sx[pick], st)[:, :target_col] - sy[pick]) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()

@@ -1,0 +1,122 @@
+"""The ensemble predictor on real table labels: fitting, calibration, checkpoints, errors."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+from scipy.stats import kendalltau
+
+from nagui.predictor.ensemble import FREE_OBJECTIVES, CheckpointError, Predictor, TrainConfig
+
+FAST = TrainConfig(members=3, epochs=60, seed=0)
+
+
+@pytest.fixture(scope="module")
+def split(bench):
+    rng = np.random.default_rng(0)
+    idx = rng.choice(len(bench), 300, replace=False)
+    test = rng.choice(np.setdiff1d(np.arange(len(bench)), idx), 2000, replace=False)
+    archs = [bench.arch(int(i)) for i in range(len(bench))]
+    return idx, test, archs
+
+
+@pytest.fixture(scope="module")
+def fitted(bench, split):
+    idx, _, archs = split
+    t = bench.table
+    return Predictor.fit([archs[i] for i in idx], {o: t[o].to_numpy()[idx] for o in ("test_acc@cifar10", "latency@raspi4")},
+                         train_config=FAST, hidden=32)
+
+
+def test_one_model_predicts_every_objective(fitted, bench, split):
+    _, test, archs = split
+    assert fitted.objectives == ("test_acc@cifar10", "latency@raspi4") + FREE_OBJECTIVES
+    pred = fitted.predict([archs[i] for i in test])
+    t = bench.table
+    tau_acc = kendalltau(pred["test_acc@cifar10"], t["test_acc@cifar10"].to_numpy()[test])[0]
+    lat = t["latency@raspi4"].to_numpy()[test]
+    ok = np.isfinite(lat)
+    tau_lat = kendalltau(pred["latency@raspi4"][ok], lat[ok])[0]
+    assert tau_acc > 0.5 and tau_lat > 0.5  # learned something real (benchmarks hold the targets)
+    np.testing.assert_allclose(pred["flops"], t["flops"].to_numpy()[test])  # free objectives are exact
+    assert (pred.std[:, :2] > 0).all() and (pred.std[:, 2:] == 0).all()
+
+
+def test_ninety_percent_interval_is_calibrated(fitted, bench, split):
+    _, test, archs = split
+    pred = fitted.predict([archs[i] for i in test])
+    for o in ("test_acc@cifar10", "latency@raspi4"):
+        truth = bench.table[o].to_numpy()[test]
+        ok = np.isfinite(truth)
+        lo, hi = pred.interval(o, 0.9)
+        coverage = ((truth[ok] >= lo[ok]) & (truth[ok] <= hi[ok])).mean()
+        assert 0.8 <= coverage <= 0.97, (o, coverage)
+        assert (hi > lo).all()
+
+
+def test_checkpoint_round_trip(fitted, split, tmp_path):
+    _, test, archs = split
+    fitted.save(tmp_path / "ckpt")
+    cfg = json.loads((tmp_path / "ckpt/predictor.json").read_text())
+    assert cfg["model"]["objectives"][0] == "test_acc@cifar10" and cfg["members"] == 3
+    loaded = Predictor.load(tmp_path / "ckpt")
+    a, b = fitted.predict([archs[i] for i in test[:50]]), loaded.predict([archs[i] for i in test[:50]])
+    np.testing.assert_allclose(a.mean, b.mean, rtol=1e-6)
+    np.testing.assert_allclose(a.std, b.std, rtol=1e-6)
+
+
+def test_checkpoint_from_another_config_is_refused_clearly(fitted, tmp_path):
+    fitted.save(tmp_path / "a")
+    cfg_path = tmp_path / "a/predictor.json"
+    cfg = json.loads(cfg_path.read_text())
+    cfg["model"]["hidden"] = 64  # weights were trained with hidden=32
+    cfg_path.write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError, match=r"do not fit the config.*hidden=64.*checkpoint \(32"):
+        Predictor.load(tmp_path / "a")
+
+    fitted.save(tmp_path / "b")
+    with pytest.raises(CheckpointError, match="predicts .* but .*were asked for"):
+        Predictor.load(tmp_path / "b", expect_objectives=["test_acc@cifar100"])
+    tensors = load_file(str(tmp_path / "b/weights.safetensors"))
+    tensors.pop(next(iter(tensors)))
+    save_file(tensors, str(tmp_path / "b/weights.safetensors"))
+    with pytest.raises(CheckpointError, match="missing tensor"):
+        Predictor.load(tmp_path / "b")
+    (tmp_path / "b/weights.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(CheckpointError, match="not a readable safetensors"):
+        Predictor.load(tmp_path / "b")
+    (tmp_path / "b/predictor.json").write_text("{")
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        Predictor.load(tmp_path / "b")
+    with pytest.raises(CheckpointError, match="has no predictor.json"):
+        Predictor.load(tmp_path / "nothing")
+
+
+def test_fit_errors(split):
+    _, _, archs = split
+    with pytest.raises(ValueError, match="zero cells"):
+        Predictor.fit([], {"a": []})
+    with pytest.raises(ValueError, match="3 values for 2 cells"):
+        Predictor.fit(archs[:2], {"test_acc@cifar10": [1.0, 2.0, 3.0]})
+    with pytest.raises(ValueError, match="no usable label"):
+        Predictor.fit(archs[:2], {"test_acc@cifar10": [np.nan, np.nan]})
+    with pytest.raises(ValueError, match="members"):
+        TrainConfig(members=0)
+
+
+def test_noise_aware_predictor_is_differentiable(bench, split):
+    idx, _, archs = split
+    p = Predictor.fit([archs[i] for i in idx[:60]], {"test_acc@cifar10": bench.table["test_acc@cifar10"].to_numpy()[idx[:60]]},
+                      train_config=TrainConfig(members=2, epochs=20), hidden=16, noise_aware=True)
+    from nagui.predictor.encoding import encode
+    from nagui.predictor.noise import soft_marginal
+
+    x = soft_marginal(encode([archs[0], archs[1]], split_dead=False), torch.tensor([0.5, 0.9])).requires_grad_(True)
+    out = p.normalised_output(x, torch.tensor([0.5, 0.9]))
+    assert out.shape == (2, len(p.objectives))
+    (grad,) = torch.autograd.grad(out[:, 0].sum(), x)
+    assert grad.shape == x.shape and grad.abs().sum() > 0
+    assert p.predict([archs[0]]).mean.shape == (1, len(p.objectives))

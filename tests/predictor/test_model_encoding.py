@@ -1,0 +1,73 @@
+"""Encodings, the GNN's shapes and gradients, and the noise used for guidance."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from nagui.predictor.encoding import DEAD, FEATURES, NUM_TYPES, encode, encode_indices
+from nagui.predictor.model import CellGNN, ModelConfig
+from nagui.predictor.noise import alpha_bar, sample_noisy, soft_marginal
+from nagui.space import NODE_TYPES, Arch, prune
+
+DEAD_CONV = Arch.from_str("|nor_conv_3x3~0|+|avg_pool_3x3~0|none~1|+|skip_connect~0|none~1|nor_conv_1x1~2|")
+
+
+def test_encoding_splits_dead_ops():
+    x = encode([DEAD_CONV])[0]
+    assert x.shape == (8, FEATURES)
+    # edge 0->1 holds a dead 3x3 conv: its type reads none, the dead-op channel names the conv
+    assert NODE_TYPES[int(x[1, :NUM_TYPES].argmax())] == "none"
+    assert x[1, DEAD].tolist() == [0, 0, 0, 1, 0]
+    # types equal the pruned cell's one-hot
+    assert torch.equal(x[:, :NUM_TYPES], torch.from_numpy(prune(DEAD_CONV).onehot()))
+    raw = encode([DEAD_CONV], split_dead=False)[0]
+    assert torch.equal(raw[:, :NUM_TYPES], torch.from_numpy(DEAD_CONV.onehot())) and raw[:, DEAD].sum() == 0
+
+
+def test_vectorised_encoding_matches_per_cell():
+    archs = [DEAD_CONV, Arch(("nor_conv_3x3",) * 6), Arch(("none",) * 6)]
+    assert torch.equal(encode(archs), torch.cat([encode([a]) for a in archs]))
+    assert torch.equal(encode_indices([a.indices for a in archs]), encode(archs))
+
+
+def test_model_shapes_and_gradient_wrt_encoding():
+    model = CellGNN(ModelConfig(("test_acc@cifar10", "latency@raspi4", "flops"), hidden=16, layers=2))
+    x = encode([DEAD_CONV] * 3).requires_grad_(True)
+    out = model(x)
+    assert out.shape == (3, 3)
+    out[:, 0].sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="shape"):
+        model(torch.zeros(2, 8, 3))
+
+
+def test_noise_aware_model_needs_t():
+    model = CellGNN(ModelConfig(("a",), hidden=16, noise_aware=True))
+    x = encode([DEAD_CONV], split_dead=False)
+    with pytest.raises(ValueError, match="noise level"):
+        model(x)
+    assert model(x, torch.tensor([0.3])).shape == (1, 1)
+
+
+def test_model_config_validation():
+    with pytest.raises(ValueError, match="distinct"):
+        ModelConfig(("a", "a"))
+    with pytest.raises(ValueError, match="hidden"):
+        ModelConfig(("a",), hidden=0)
+    cfg = ModelConfig(("a", "b"), hidden=8)
+    assert ModelConfig.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(ValueError, match="unknown ModelConfig fields"):
+        ModelConfig.from_dict({**cfg.to_dict(), "heads": 3})
+
+
+def test_noise_marginal():
+    x0 = encode([DEAD_CONV], split_dead=False).repeat(4, 1, 1)
+    t = torch.tensor([0.0, 0.3, 0.7, 1.0])
+    q = soft_marginal(x0, t)
+    assert torch.allclose(q[:, :, :NUM_TYPES].sum(-1), torch.ones(4, 8))
+    assert torch.allclose(q[0], x0[0])                           # t = 0: clean
+    assert torch.allclose(q[3, 1:7, 2:NUM_TYPES], torch.full((6, 5), 0.2), atol=1e-6)  # t = 1: uniform over ops
+    assert torch.equal(q[:, 0], x0[:, 0]) and torch.equal(q[:, 7], x0[:, 7])  # input/output fixed
+    assert alpha_bar(torch.tensor([0.0]))[0] == 1 and alpha_bar(torch.tensor([1.0]))[0] < 1e-6
+    hard = sample_noisy(x0, t, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(hard[:, :, :NUM_TYPES].sum(-1), torch.ones(4, 8)) and torch.equal(hard[0], x0[0])
