@@ -22,6 +22,7 @@ import json
 import logging
 import math
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -169,8 +170,10 @@ class Predictor:
         log_mask = np.array([is_cost(o) for o in objectives])
         with np.errstate(divide="ignore", invalid="ignore"):
             y_t = np.where(log_mask, np.log(np.where(y > 0, y, np.nan)), y)
-        mu = np.nanmean(y_t, axis=0)
-        sd = np.nanstd(y_t, axis=0)
+        with warnings.catch_warnings():  # an all-NaN column is reported just below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mu = np.nanmean(y_t, axis=0)
+            sd = np.nanstd(y_t, axis=0)
         if np.isnan(mu).any():
             empty = [o for o, m in zip(objectives, mu) if np.isnan(m)]
             raise ValueError(f"no usable label for objective(s) {empty}")
@@ -267,6 +270,23 @@ class Predictor:
         if self.model_config.noise_aware and t is None:
             t = torch.zeros(x.shape[0])
         return torch.stack([m(x, t if self.model_config.noise_aware else None) for m in self.members]).mean(0)
+
+    def grad(self, x: torch.Tensor, t: torch.Tensor | None, weights: Mapping[str, float]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Score ``sum_j w_j * normalised_output_j`` (B,) and its gradient w.r.t. ``x`` (B, 8, F).
+
+        ``weights`` maps objective names to signed weights (positive: more is better).
+        """
+        unknown = [o for o in weights if o not in self.objectives]
+        if unknown:
+            raise KeyError(f"no objective(s) {unknown}; this predictor has {list(self.objectives)}")
+        w = torch.zeros(len(self.objectives))
+        for name, value in weights.items():
+            w[self.objectives.index(name)] = float(value)
+        x = x.detach().requires_grad_(True)
+        with torch.enable_grad():
+            score = self.normalised_output(x, t) @ w                       # B
+            (g,) = torch.autograd.grad(score.sum(), x)
+        return score.detach(), g
 
     # ---- checkpoints -----------------------------------------------------------------
     def config_dict(self) -> dict:

@@ -119,4 +119,8 @@ def test_noise_aware_predictor_is_differentiable(bench, split):
     assert out.shape == (2, len(p.objectives))
     (grad,) = torch.autograd.grad(out[:, 0].sum(), x)
     assert grad.shape == x.shape and grad.abs().sum() > 0
+    score, g2 = p.grad(x, torch.tensor([0.5, 0.9]), {"test_acc@cifar10": 1.0, "flops": -0.5})
+    assert score.shape == (2,) and g2.shape == x.shape
+    with pytest.raises(KeyError, match="no objective"):
+        p.grad(x, None, {"latency@raspi4": 1.0})
     assert p.predict([archs[0]]).mean.shape == (1, len(p.objectives))
