@@ -151,7 +151,7 @@ class Predictor:
     # ---- fitting -----------------------------------------------------------------------
     @classmethod
     def fit(cls, archs: Sequence[Arch], targets: Mapping[str, Sequence[float]], *,
-            train_config: TrainConfig = TrainConfig(), hidden: int = 64, layers: int = 3,
+            train_config: TrainConfig = TrainConfig(), hidden: int = 48, layers: int = 3,
             noise_aware: bool = False, protocol: dict | None = None,
             progress: Callable[[int, int], None] | None = None) -> "Predictor":
         """Fit on labelled cells. ``targets`` maps objective names to one value per cell (NaN = unknown)."""

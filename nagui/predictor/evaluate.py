@@ -144,6 +144,7 @@ def run_local(bench: Benchmark, ks: Sequence[int], test_cells: int, seed: int = 
     """``latency@local``: measure max(ks) + test_cells cells here (cached), adapt from k, score on the test cells."""
     from ..measure.cache import measure_cells
     from ..measure.latency import LatencyConfig
+    from ..data.benchmark import DEVICES
     from .device import LOCAL, DeviceHead, device_basis
 
     table, archs = bench.table, _all_archs(bench)
@@ -165,12 +166,14 @@ def run_local(bench: Benchmark, ks: Sequence[int], test_cells: int, seed: int = 
         y_k = np.array([lat[i] for i in k_idx])
         head = DeviceHead.fit(basis[k_idx], y_k)
         protocol = (f"{k} cells measured here (onnxruntime, pruned network); scored on {test_cells} other measured "
-                    f"cells; basis: the 27 table devices + FLOPs/params")
+                    f"cells; basis chosen by leave-one-out on the k cells: {head.group}")
         preds = {"nagui_device_head": head.predict(basis[test])}
         preds.update({name: p[test] for name, p in tree_baselines(x_all[k_idx], np.log(y_k), x_all, seed).items()})
         preds["flops_only"] = table["flops"].to_numpy()[test]
+        preds["pruned_flops_only"] = np.exp(basis[test, len(DEVICES) + 2])  # FLOPs of the network actually timed
         for method, p in preds.items():
             records.append({"setting": "local", "objective": LOCAL, "k": k, "seed": seed, "method": method,
-                            **rank_scores(p, y_test), "measure_s": measure_s, "protocol": protocol})
+                            **rank_scores(p, y_test), "measure_s": measure_s, "protocol": protocol,
+                            "feature_group": head.group if method == "nagui_device_head" else None})
         say(f"local k={k}: tau={records[-len(preds)]['kendall_tau']:.3f}")
     return records

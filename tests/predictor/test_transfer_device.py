@@ -77,12 +77,13 @@ def test_naive_transfer_score_matches_reference(bench):
 def test_device_head_recovers_a_known_device(bench):
     # pretend titanx_32 is new: hide it from the basis and adapt from 20 of its cells
     basis = device_basis(bench.table)
-    assert basis.shape == (len(bench), 29) and np.isfinite(basis).all()
-    cols = [c for c in range(29) if c != 24]  # titanx_32 is DEVICES[24]
+    assert basis.shape == (len(bench), 35) and np.isfinite(basis).all()
+    cols = [c for c in range(35) if c != 24]  # titanx_32 is DEVICES[24]
     truth = bench.table["latency@titanx_32"].to_numpy()
     rng = np.random.default_rng(0)
     k, test = rng.choice(len(bench), 20, replace=False), rng.choice(len(bench), 500, replace=False)
     head = DeviceHead.fit(basis[k][:, cols], truth[k])
+    assert head.group == "all" and head.k == 20
     assert kendalltau(head.predict(basis[test][:, cols]), truth[test])[0] > 0.7
     with pytest.raises(ValueError, match="at least 3"):
         DeviceHead.fit(basis[:2], truth[:2])
