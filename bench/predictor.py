@@ -57,6 +57,7 @@ def main(argv=None) -> None:
     p.add_argument("--source", default="", help="source datasets for transfer, e.g. cifar100,ImageNet16-120")
     p.add_argument("--k", default="0,5,20", help="target labels for transfer")
     p.add_argument("--pretrain-cells", type=int, default=15625)
+    p.add_argument("--pretrain-epochs", type=int, default=150)
     p.add_argument("--local-k", default="", help="measured cells to adapt latency@local from, e.g. 10,20")
     p.add_argument("--local-test", type=int, default=100)
     p.add_argument("--members", type=int, default=TrainConfig.members)
@@ -81,7 +82,7 @@ def main(argv=None) -> None:
     if args.source:
         records += run_transfer(bench, args.dataset, args.source.split(","), _ints(args.k), seeds,
                                 pretrain_cells=args.pretrain_cells,
-                                train_config=TrainConfig(members=2, epochs=30), say=say)
+                                train_config=TrainConfig(members=2, epochs=args.pretrain_epochs), say=say)
     if args.local_k:
         records += run_local(bench, _ints(args.local_k), args.local_test, latency_config=LatencyConfig(runs=30),
                              say=say)

@@ -100,33 +100,36 @@ def top_fraction_spearman(pred: np.ndarray, truth: np.ndarray, fraction: float =
 
 
 def run_transfer(bench: Benchmark, dataset: str, sources: Sequence[str], ks: Sequence[int], seeds: Sequence[int],
-                 pretrain_cells: int = 3000, train_config: TrainConfig = TrainConfig(members=2, epochs=40),
-                 say: Callable[[str], None] = log.info) -> list[dict]:
+                 pretrain_cells: int = 15625, train_config: TrainConfig = TrainConfig(members=2, epochs=150),
+                 adapt_kwargs: dict | None = None, say: Callable[[str], None] = log.info) -> list[dict]:
+    """One pretraining on the source tasks (source labels only), then per seed k random target labels."""
     table, archs = bench.table, _all_archs(bench)
     target = column("test_acc", dataset)
     src_cols = [column("test_acc", s) for s in sources]
     truth = table[target].to_numpy()
     naive = naive_transfer_score({c: table[c].to_numpy() for c in src_cols})
+    pre_idx = np.sort(np.random.default_rng(1000).choice(len(archs), min(pretrain_cells, len(archs)), replace=False))
+    pre_archs = [archs[i] for i in pre_idx]
+    pre_values = {c: table[c].to_numpy()[pre_idx] for c in src_cols}
+    start = time.perf_counter()
+    base = pretrain(pre_archs, pre_values, train_config=train_config)
+    pre_s = time.perf_counter() - start
+    say(f"pretrained on {', '.join(src_cols)} of {len(pre_idx)} cells in {pre_s:.0f} s")
     records = []
     for seed in seeds:
-        rng = np.random.default_rng(1000 + seed)
-        pre_idx = rng.choice(len(archs), pretrain_cells, replace=False)
-        start = time.perf_counter()
-        base = pretrain([archs[i] for i in pre_idx], {c: table[c].to_numpy()[pre_idx] for c in src_cols},
-                        train_config=TrainConfig(**{**train_config.__dict__, "seed": seed}))
-        pre_s = time.perf_counter() - start
+        rng = np.random.default_rng(2000 + seed)
         for k in ks:
             k_idx = rng.choice(len(archs), k, replace=False) if k else np.array([], dtype=int)
             start = time.perf_counter()
-            adapted = adapt(base, target, [archs[i] for i in k_idx], truth[k_idx],
-                            source_archs=[archs[i] for i in pre_idx],
-                            source_values={c: table[c].to_numpy()[pre_idx] for c in src_cols}, seed=seed)
+            adapted = adapt(base, target, [archs[i] for i in k_idx], truth[k_idx], source_archs=pre_archs,
+                            source_values=pre_values, seed=seed, **(adapt_kwargs or {}))
             adapt_s = time.perf_counter() - start
             score = adapted.predict(archs)[target]
             rest = np.ones(len(archs), bool)
             rest[k_idx] = False
-            protocol = (f"pretrained on {', '.join(src_cols)} of {pretrain_cells} random cells (source labels "
-                        f"only); adapted on k={k} random {target} labels; scored on the other {int(rest.sum())} cells")
+            protocol = (f"pretrained once on {', '.join(src_cols)} of {len(pre_idx)} cells (source labels only, "
+                        f"{train_config.members} members x {train_config.epochs} epochs); adapted on k={k} random "
+                        f"{target} labels; scored on the other {int(rest.sum())} cells")
             for method, p in (("nagui_transfer", score), ("naive_transfer", naive)):
                 records.append({"setting": "transfer", "objective": target, "k": k, "seed": seed, "method": method,
                                 "sources": list(src_cols), **rank_scores(p[rest], truth[rest]),

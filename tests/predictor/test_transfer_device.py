@@ -52,12 +52,23 @@ def test_adapt_with_k_labels_records_the_protocol(pretrained, bench):
     model, pre_idx, pre_archs = pretrained
     k_idx = np.random.default_rng(2).choice(len(bench), 10, replace=False)
     adapted = adapt(model, TARGET, [bench.arch(int(i)) for i in k_idx], bench.table[TARGET].to_numpy()[k_idx],
-                    steps=30, source_archs=pre_archs,
+                    mode="finetune", steps=30, source_archs=pre_archs,
                     source_values={s: bench.table[s].to_numpy()[pre_idx] for s in SOURCES})
     assert adapted.objectives[:3] == SOURCES + (TARGET,)
     assert adapted.protocol["target_labels_seen"] == 10 and adapted.protocol["stage"] == "adapted"
     pred = adapted.predict([bench.arch(i) for i in range(0, len(bench), 50)])[TARGET]
     assert 5 < np.median(pred) < 100  # in accuracy units, from the k labels' statistics
+
+
+def test_heads_mode_shrinks_towards_equal_weights(pretrained, bench):
+    model, _, _ = pretrained
+    k_idx = np.random.default_rng(3).choice(len(bench), 20, replace=False)
+    archs = [bench.arch(int(i)) for i in k_idx]
+    y = bench.table[TARGET].to_numpy()[k_idx]
+    loose = adapt(model, TARGET, archs, y, prior_cells=0.01).protocol["source_weights"]
+    tight = adapt(model, TARGET, archs, y, prior_cells=1e6).protocol["source_weights"]
+    assert tight == pytest.approx({s: 0.5 for s in SOURCES}, abs=1e-3)
+    assert loose != pytest.approx(tight, abs=1e-3)
 
 
 def test_adapt_errors(pretrained, bench):
@@ -66,6 +77,8 @@ def test_adapt_errors(pretrained, bench):
         adapt(model, TARGET, [bench.arch(0)], [1.0, 2.0])
     with pytest.raises(ValueError, match="already a head"):
         adapt(model, SOURCES[0])
+    with pytest.raises(ValueError, match="mode"):
+        adapt(model, TARGET, [bench.arch(0)], [90.0], mode="magic")
 
 
 def test_naive_transfer_score_matches_reference(bench):
