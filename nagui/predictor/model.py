@@ -98,6 +98,3 @@ class CellGNN(nn.Module):
     def forward(self, x: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
         z = self.embed_cells(x, t)
         return torch.cat([head(z) for head in self.heads], dim=1)         # B, n_objectives
-
-
-
