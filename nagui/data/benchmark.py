@@ -156,6 +156,18 @@ class Benchmark:
         values = {name: _plain(self.table.at[i, name]) for name in names}
         return values[names[0]] if isinstance(metrics, str) else values
 
+    def pareto_front(self, objectives: Sequence[str]) -> np.ndarray:
+        """NB201 indices of the true Pareto front over these columns (accuracies maximised,
+        costs minimised; cells with a missing value excluded). Not counted as queries."""
+        from ..pareto import Objective, non_dominated, to_minimisation
+
+        objs = [Objective.parse(name) for name in objectives]
+        for o in objs:
+            if o.name not in self.table.columns:
+                raise KeyError(f"unknown metric {o.name!r}; known: {', '.join(self.metrics)}")
+        f = to_minimisation(self.table[[o.name for o in objs]].to_numpy(np.float64), objs)
+        return self.table.index.to_numpy()[non_dominated(f)]
+
     def __len__(self) -> int:
         return len(self.table)
 

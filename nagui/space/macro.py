@@ -83,16 +83,18 @@ def op_cost_table(config: NetConfig = NetConfig(), input_hw: int = 32) -> tuple[
 
 
 def analytic_cost(arch: Arch | str, config: NetConfig = NetConfig(), input_hw: int = 32) -> Cost:
-    arch = Arch.parse(arch)
-    base, per_op = op_cost_table(config, input_hw)
-    return Cost(base.flops + sum(per_op[op].flops for op in arch.ops),
-                base.params + sum(per_op[op].params for op in arch.ops))
+    flops, params = table_cost(np.array([Arch.parse(arch).indices]), config, input_hw)
+    return Cost(float(flops[0]), float(params[0]))
 
 
 def table_cost(op_indices: np.ndarray, config: NetConfig = NetConfig(), input_hw: int = 32) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised :func:`analytic_cost`: op_indices (n, 6) into OPS -> (flops (n,), params (n,))."""
+    """Vectorised :func:`analytic_cost`: op_indices (n, 6) into OPS -> (flops (n,), params (n,)).
+
+    Sums are rounded to 6 decimals: the counts are integers, so cells with equal counts
+    get exactly equal values (ties matter to Pareto fronts) instead of float noise."""
     base, per_op = op_cost_table(config, input_hw)
     op_flops = np.array([per_op[op].flops for op in OPS])
     op_params = np.array([per_op[op].params for op in OPS])
     idx = np.asarray(op_indices)
-    return base.flops + op_flops[idx].sum(axis=1), base.params + op_params[idx].sum(axis=1)
+    return (np.round(base.flops + op_flops[idx].sum(axis=1), 6),
+            np.round(base.params + op_params[idx].sum(axis=1), 6))

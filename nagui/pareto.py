@@ -1,0 +1,71 @@
+"""Pareto fronts and the hypervolume ratio, as every part of nagui reports them.
+
+Plain functions over an ``(n, m)`` array in minimisation form: maximised objectives are
+negated once, at the edge (:func:`to_minimisation`). The hypervolume ratio of a point set
+normalises every objective by the TRUE front's ideal (0) and nadir (1) points, uses the
+reference point (1.1, ..., 1.1), and divides by the true front's own hypervolume, so
+the true front scores exactly 1.0. Hypervolume and non-dominated sorting are pymoo's.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+REFERENCE = 1.1
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A column of the table (or a measured quantity) and whether more is better."""
+
+    name: str             # e.g. "test_acc@cifar10", "latency@raspi4", "flops"
+    maximise: bool
+
+    @classmethod
+    def parse(cls, name: str) -> "Objective":
+        """Accuracies are maximised, everything else (latency, flops, params) minimised."""
+        return cls(name, maximise=name.split("@")[0].endswith("acc") or "_acc" in name.split("@")[0])
+
+
+def to_minimisation(values: np.ndarray, objectives: Sequence[Objective]) -> np.ndarray:
+    """(n, m) values in each objective's own direction -> (n, m) all-minimisation."""
+    f = np.asarray(values, dtype=np.float64).copy()
+    if f.ndim != 2 or f.shape[1] != len(objectives):
+        raise ValueError(f"values must be (n, {len(objectives)}) for {len(objectives)} objectives, got {f.shape}")
+    for j, o in enumerate(objectives):
+        if o.maximise:
+            f[:, j] = -f[:, j]
+    return f
+
+
+def non_dominated(f: np.ndarray) -> np.ndarray:
+    """Indices of the non-dominated rows of a minimisation array (rows with NaN never are)."""
+    from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
+
+    f = np.asarray(f, dtype=np.float64)
+    ok = np.nonzero(np.isfinite(f).all(axis=1))[0]
+    if len(ok) == 0:
+        return np.array([], dtype=np.int64)
+    front = NonDominatedSorting().do(f[ok], only_non_dominated_front=True)
+    return np.sort(ok[np.asarray(front, dtype=np.int64)])
+
+
+def hypervolume_ratio(points: np.ndarray, true_front: np.ndarray) -> float:
+    """HV of ``points`` / HV of ``true_front``, both minimisation, normalised by the true front."""
+    from pymoo.indicators.hv import HV
+
+    front = np.asarray(true_front, dtype=np.float64)
+    pts = np.asarray(points, dtype=np.float64)
+    if front.ndim != 2 or len(front) == 0:
+        raise ValueError(f"true_front must be a non-empty (n, m) array, got shape {front.shape}")
+    if pts.ndim != 2 or pts.shape[1] != front.shape[1]:
+        raise ValueError(f"points must be (n, {front.shape[1]}), got shape {pts.shape}")
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    if len(pts) == 0:
+        return 0.0
+    ideal, nadir = front.min(axis=0), front.max(axis=0)
+    span = np.where(nadir > ideal, nadir - ideal, 1.0)
+    indicator = HV(ref_point=np.full(front.shape[1], REFERENCE))
+    return float(indicator((pts - ideal) / span) / indicator((front - ideal) / span))
