@@ -166,7 +166,8 @@ def cmd_predictor_train(args) -> int:
     if unknown:
         raise UsageError(f"unknown objective(s) {unknown}; known: {', '.join(bench.metrics)}")
     try:
-        config = TrainConfig(members=args.members, epochs=args.epochs, seed=args.seed)
+        given = {"members": args.members, "epochs": args.epochs}
+        config = TrainConfig(seed=args.seed, **{k: v for k, v in given.items() if v is not None})
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if not 1 <= args.train_size <= len(bench):
@@ -217,8 +218,9 @@ def cmd_predictor_measure_local(args) -> int:
     cache = LatencyCache(args.cache)
     latency = measure_cells([bench.arch(int(i)) for i in idx], LatencyConfig(threads=args.threads), cache,
                             progress=lambda i, n: print(f"measured {i}/{n}", file=sys.stderr))
-    head = DeviceHead.fit(device_basis(bench.table)[idx], np.array(latency))
-    pred = head.predict(device_basis(bench.table))
+    basis = device_basis(bench.table)
+    head = DeviceHead.fit(basis[idx], np.array(latency))
+    pred = head.predict(basis)
     best = int(np.argmin(pred))
     print(f"{LOCAL}: adapted from {args.k} cells measured here (cache {cache.path}, "
           f"{cache.count()} measurements); predicted range {pred.min():.3f}-{pred.max():.3f} ms; "
@@ -289,8 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--objectives", default="test_acc@cifar10,latency@raspi4",
                    help="comma-separated table columns (flops and params are always added)")
     p.add_argument("--train-size", type=int, default=100, help="labelled cells")
-    p.add_argument("--members", type=int, default=4)
-    p.add_argument("--epochs", type=int, default=300)
+    p.add_argument("--members", type=int, help="ensemble size (default: TrainConfig's, 4)")
+    p.add_argument("--epochs", type=int, help="training epochs (default: TrainConfig's, 300)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--noise-aware", action="store_true", help="train for soft/noisy inputs (guidance)")
     p.add_argument("--out", required=True, help="directory for predictor.json + weights.safetensors")

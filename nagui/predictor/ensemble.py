@@ -74,12 +74,6 @@ class TrainConfig:
                 raise ValueError(f"TrainConfig.{name} must be a positive int, got {value!r}")
 
 
-@lru_cache(maxsize=1)
-def all_cells() -> tuple[Arch, ...]:
-    """The 15,625 NB201 cells (enumerated; no data needed)."""
-    return tuple(Arch(ops) for ops in itertools.product(OPS, repeat=6))
-
-
 @lru_cache(maxsize=2)
 def _pool(split_dead: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """Encodings of every cell and their log flops/params (the free auxiliary task)."""

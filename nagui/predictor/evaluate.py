@@ -9,6 +9,7 @@ one-hot encoding of the cell (6 edges x 5 ops), fitted on the same cells.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import Callable, Sequence
@@ -67,7 +68,7 @@ def run_plain(bench: Benchmark, dataset: str, sizes: Sequence[int], seeds: Seque
             rest[idx] = False
             start = time.perf_counter()
             predictor = Predictor.fit([archs[i] for i in idx], {o: table[o].to_numpy()[idx] for o in objectives},
-                                      train_config=TrainConfig(**{**train_config.__dict__, "seed": seed}))
+                                      train_config=dataclasses.replace(train_config, seed=seed))
             fit_s = time.perf_counter() - start
             start = time.perf_counter()
             pred = predictor.predict(archs)
