@@ -17,35 +17,18 @@ import os
 import platform
 import sys
 import time
-from collections import defaultdict
 
-import numpy as np
 import torch
 
 from nagui.data import Benchmark
 from nagui.measure.latency import LatencyConfig
 from nagui.predictor.ensemble import TrainConfig
 from nagui.predictor.evaluate import run_local, run_plain, run_transfer
+from nagui.report import markdown_summary as _summary
 
 
 def _ints(text: str) -> list[int]:
     return [int(t) for t in text.split(",") if t.strip()] if text else []
-
-
-def _summary(records: list[dict], keys: tuple[str, ...], metrics: tuple[str, ...]) -> list[str]:
-    groups = defaultdict(list)
-    for r in records:
-        groups[tuple(r.get(k) for k in keys)].append(r)
-    lines = ["| " + " | ".join(keys) + " | seeds | " + " | ".join(metrics) + " |",
-             "|" + "---|" * (len(keys) + 1 + len(metrics))]
-    for key, rs in groups.items():
-        cells = []
-        for m in metrics:
-            vals = [r[m] for r in rs if r.get(m) is not None and np.isfinite(r[m])]
-            cells.append(f"{np.mean(vals):.3f} ± {np.std(vals):.3f}" if len(vals) > 1 else
-                         (f"{vals[0]:.3f}" if vals else "–"))
-        lines.append("| " + " | ".join(str(k) for k in key) + f" | {len(rs)} | " + " | ".join(cells) + " |")
-    return lines
 
 
 def main(argv=None) -> None:

@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import math
 import time
@@ -33,6 +32,7 @@ import torch
 from torch.nn import functional as F
 
 from .. import __version__
+from ..checkpoint_files import read_meta, read_tensors, save_checkpoint
 from ..space import OPS, Arch, table_cost
 from .encoding import encode, encode_indices
 from .model import CellGNN, ModelConfig
@@ -299,38 +299,16 @@ class Predictor:
 
     def save(self, directory: str | Path) -> Path:
         """Write ``predictor.json`` (rebuilds the model) and ``weights.safetensors``; atomic per file."""
-        from safetensors.torch import save_file
-
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        tensors = {f"member{i}.{k}": v.detach().contiguous() for i, m in enumerate(self.members)
-                   for k, v in m.state_dict().items()}
-        tmp_weights = directory / ".weights.safetensors.part"
-        save_file(tensors, str(tmp_weights), metadata={"format": CHECKPOINT_FORMAT})
-        tmp_weights.replace(directory / "weights.safetensors")
-        tmp_json = directory / ".predictor.json.part"
-        tmp_json.write_text(json.dumps(self.config_dict(), indent=2, allow_nan=False))
-        tmp_json.replace(directory / "predictor.json")
-        return directory
+        tensors = {f"member{i}.{k}": v for i, m in enumerate(self.members) for k, v in m.state_dict().items()}
+        return save_checkpoint(directory, tensors, self.config_dict(), "predictor.json", "weights.safetensors",
+                               CHECKPOINT_FORMAT)
 
     @classmethod
     def load(cls, directory: str | Path, expect_objectives: Sequence[str] | None = None) -> "Predictor":
         """Rebuild from :meth:`save`'s files. Raises :class:`CheckpointError` naming what does not fit."""
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
-
         directory = Path(directory)
-        config_path, weights_path = directory / "predictor.json", directory / "weights.safetensors"
-        for p in (config_path, weights_path):
-            if not p.is_file():
-                raise CheckpointError(f"predictor checkpoint {directory} has no {p.name}")
-        try:
-            cfg = json.loads(config_path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise CheckpointError(f"{config_path} is not valid JSON: {exc}") from None
-        if not isinstance(cfg, dict) or cfg.get("format") != CHECKPOINT_FORMAT:
-            found = cfg.get("format") if isinstance(cfg, dict) else type(cfg).__name__
-            raise CheckpointError(f"{config_path}: format {found!r}, expected {CHECKPOINT_FORMAT!r}")
+        cfg, config_path, weights_path = read_meta(directory, "predictor.json", "weights.safetensors",
+                                                   CHECKPOINT_FORMAT, CheckpointError, "predictor checkpoint")
         try:
             model_config = ModelConfig.from_dict(cfg["model"])
             train_config = TrainConfig(**cfg["train"])
@@ -346,10 +324,7 @@ class Predictor:
         if expect_objectives is not None and tuple(expect_objectives) != model_config.objectives:
             raise CheckpointError(f"checkpoint {directory} predicts {list(model_config.objectives)}, "
                                   f"but {list(expect_objectives)} were asked for")
-        try:
-            tensors = load_file(str(weights_path))
-        except (SafetensorError, OSError, ValueError) as exc:
-            raise CheckpointError(f"{weights_path} is not a readable safetensors file: {exc}") from None
+        tensors = read_tensors(weights_path, CheckpointError)
         members = []
         problems: list[str] = []
         for i in range(n_members):

@@ -78,7 +78,8 @@ def adapt(pretrained: Predictor, target: str, archs: Sequence[Arch] = (), values
     weights = np.full(len(src_cols), 1.0 / len(src_cols))
     offset = 0.0
     if len(archs) and mode == "heads":
-        z_src = pretrained._member_outputs(encode(archs, split_dead=not pretrained.model_config.noise_aware))
+        z_src = pretrained._member_outputs(encode(archs, split_dead=not pretrained.model_config.noise_aware),
+                                           pretrained._zeros_t(len(archs)))
         z_src = z_src.mean(0)[:, src_cols].numpy().astype(np.float64)                    # k, n_src
         weights, offset = _shrunk_weights(z_src, (values - t_mean) / t_std, weights, prior_cells)
     members = [_with_target_head(m, config, src_cols, order, free, weights, offset) for m in pretrained.members]
