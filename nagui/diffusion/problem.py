@@ -1,0 +1,182 @@
+"""A generation problem (dataset + objectives) and the models that guide it.
+
+Objectives are named as on the command line: ``test_acc`` (the dataset's test accuracy,
+maximised), ``flops``, ``params``, ``latency@DEVICE`` (or just ``DEVICE``), all minimised.
+Accuracy is what has to be learnt: the guiding predictor is built under a stated label
+protocol (:func:`accuracy_predictor`). FLOPs, params and device latencies are free
+(computed, or measured once for every cell by HW-NAS-Bench), so they guide through
+:class:`TableObjective` exactly.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..data.benchmark import DATASETS, DEVICES, column
+from .constraints import Constraints
+from .guidance import Guidance
+from .objectives import PredictorObjective, TableObjective
+from .tables import CellTables
+
+log = logging.getLogger(__name__)
+LABEL_PROTOCOLS = ("transfer", "all")
+
+
+class ProblemError(ValueError):
+    """An unknown dataset or objective."""
+
+
+def parse_objective(name: str, dataset: str) -> str:
+    """Command-line objective -> table column."""
+    name = name.strip()
+    if name in ("test_acc", "acc", "accuracy", column("test_acc", dataset)):
+        return column("test_acc", dataset)
+    if name in ("flops", "params"):
+        return name
+    device = name.split("@", 1)[1] if name.startswith("latency@") else name
+    if device in DEVICES:
+        return column("latency", device)
+    raise ProblemError(f"unknown objective {name!r}; use test_acc, flops, params, latency@DEVICE or DEVICE "
+                       f"(devices: {', '.join(DEVICES)})")
+
+
+@dataclass(frozen=True)
+class Problem:
+    dataset: str
+    objectives: tuple[str, ...]      # table columns; the first accuracy column is the learnt one
+
+    @classmethod
+    def parse(cls, dataset: str, objectives: str | Sequence[str]) -> "Problem":
+        if dataset not in DATASETS:
+            raise ProblemError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
+        names = objectives.split(",") if isinstance(objectives, str) else list(objectives)
+        cols = tuple(parse_objective(n, dataset) for n in names if n.strip())
+        if not cols:
+            raise ProblemError("give at least one objective, e.g. test_acc,flops")
+        if len(set(cols)) != len(cols):
+            raise ProblemError(f"objectives repeat: {list(cols)}")
+        accs = [c for c in cols if c.startswith("test_acc@")]
+        if len(accs) != 1:
+            raise ProblemError(f"objectives need exactly one accuracy (test_acc), got {list(cols)}")
+        return cls(dataset, cols)
+
+    @property
+    def accuracy(self) -> str:
+        return column("test_acc", self.dataset)
+
+    @property
+    def costs(self) -> tuple[str, ...]:
+        return tuple(c for c in self.objectives if c != self.accuracy)
+
+
+@dataclass(frozen=True)
+class PredictorSpec:
+    """How the guiding accuracy predictor is trained (the label protocol)."""
+
+    labels: str = "transfer"     # "transfer": source datasets' labels + k target labels; "all": every target label
+    k: int = 20                  # target labels for transfer
+    seed: int = 0                # which k cells
+    members: int = 4
+    epochs: int = 150
+    pretrain_cells: int = 15625  # source cells for pretraining (all by default)
+
+    def __post_init__(self) -> None:
+        if self.labels not in LABEL_PROTOCOLS:
+            raise ProblemError(f"unknown label protocol {self.labels!r}; choose one of {LABEL_PROTOCOLS}")
+        if not isinstance(self.k, int) or not 0 <= self.k <= 15625:
+            raise ProblemError(f"k must be an int in 0..15625, got {self.k!r}")
+
+
+def _cache_dir(kind: str, payload: dict, root: Path | None) -> Path:
+    from ..measure.cache import user_data_dir
+
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
+    return (Path(root) if root else user_data_dir() / "models") / f"{kind}-{digest}"
+
+
+def accuracy_predictor(bench, dataset: str, spec: PredictorSpec = PredictorSpec(), cache_root: Path | None = None,
+                       say: Callable[[str], None] = log.info):
+    """A noise-aware predictor with the head ``test_acc@dataset``, trained under ``spec``.
+
+    transfer: pretrained on the other datasets' test accuracy of ``pretrain_cells`` cells
+    (never the target's), then adapted on ``k`` random target cells (counted as queries).
+    all: fitted on every cell's target accuracy (an upper bound, not a search).
+    Pretrained/fitted models are cached on disk (``cache_root``, default the user data dir)."""
+    from ..predictor.ensemble import CheckpointError, Predictor, TrainConfig
+    from ..predictor.transfer import adapt, pretrain
+
+    target = column("test_acc", dataset)
+    table = bench.table
+    archs = [bench.arch(i) for i in range(len(table))]
+    config = TrainConfig(members=spec.members, epochs=spec.epochs, seed=0)
+    if spec.labels == "all":
+        payload = {"kind": "all", "target": target, **asdict(config)}
+        path = _cache_dir("predictor-all", payload, cache_root)
+        try:
+            return Predictor.load(path)
+        except CheckpointError:
+            pass
+        say(f"fitting the guiding predictor on all {len(archs)} {target} labels (cached in {path}) ...")
+        pred = Predictor.fit(archs, {target: table[target].to_numpy()}, train_config=config, noise_aware=True,
+                             protocol={"labels": f"all {len(archs)} {target} labels (upper bound)"},
+                             progress=lambda i, n: say(f"  member {i}/{n} trained"))
+        pred.save(path)
+        return pred
+    sources = [column("test_acc", d) for d in DATASETS if d != dataset]
+    rng = np.random.default_rng(1000)
+    pre_idx = np.sort(rng.choice(len(archs), min(spec.pretrain_cells, len(archs)), replace=False))
+    payload = {"kind": "pretrain", "sources": sources, "cells": len(pre_idx), **asdict(config)}
+    path = _cache_dir("pretrain", payload, cache_root)
+    try:
+        base = Predictor.load(path)
+    except CheckpointError:
+        say(f"pretraining the guiding predictor on {', '.join(sources)} of {len(pre_idx)} cells "
+            f"({spec.members} members x {spec.epochs} epochs; cached in {path}) ...")
+        base = pretrain([archs[i] for i in pre_idx], {c: table[c].to_numpy()[pre_idx] for c in sources},
+                        train_config=config, noise_aware=True,
+                        progress=lambda i, n: say(f"  member {i}/{n} trained"))
+        base.save(path)
+    k_idx = np.random.default_rng(2000 + spec.seed).choice(len(archs), spec.k, replace=False) if spec.k else []
+    k_idx = [int(i) for i in k_idx]
+    values = [bench.query(i, target) for i in k_idx]       # the k target labels: counted queries
+    return adapt(base, target, [archs[i] for i in k_idx], values)
+
+
+def build_guidance(problem: Problem, acc_predictor, tables: CellTables, constraints: Constraints = Constraints(),
+                   scale: float = 30.0, preferences: np.ndarray | None = None, scalarisation: str = "chebyshev",
+                   objectives: Sequence[str] | None = None, cost_log: bool = False) -> tuple[Guidance, np.ndarray]:
+    """Guidance for ``objectives`` (default: the problem's) and the feasible set (all cells, bool)."""
+    space = tables.space
+    terms = []
+    for name in objectives or problem.objectives:
+        if name == problem.accuracy:
+            terms.append(PredictorObjective(acc_predictor, name))
+        else:
+            values = tables.filled_latency(name.split("@")[1]) if name.startswith("latency@") else tables.column(name)
+            terms.append(TableObjective(name, values, space.num_nodes, space.num_categories, log=cost_log))
+    limits = []
+    if constraints.max_flops is not None:
+        limits.append(("flops", tables.column("flops"), constraints.max_flops))
+    if constraints.max_params is not None:
+        limits.append(("params", tables.column("params"), constraints.max_params))
+    for device, ms in constraints.max_latency:
+        limits.append((f"latency@{device}", tables.filled_latency(device), ms))
+    constraint_terms = []
+    for name, values, limit in limits:
+        term = TableObjective(name, values, space.num_nodes, space.num_categories)
+        constraint_terms.append((term, (np.log(limit) - term.mean) / term.std))
+    feasible = constraints.feasible(tables)
+    guidance = Guidance(terms, preferences=preferences, scale=scale, scalarisation=scalarisation,
+                        constraints=constraints, constraint_terms=constraint_terms)
+    guidance.calibrate(space, feasible)
+    return guidance, feasible
+
+
+def with_scale(guidance: Guidance, scale: float) -> Guidance:
+    return replace(guidance, scale=scale)

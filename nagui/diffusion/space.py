@@ -1,0 +1,102 @@
+"""What the diffusion model generates: a :class:`SearchSpace` of graphs with a fixed
+topology and one categorical choice per variable node.
+
+The engine (schedule, denoiser, sampler, guidance) only sees integer tensors
+``(n, num_nodes)`` of category indices, soft versions ``(n, num_nodes, num_categories)``
+and the node adjacency; the space turns them into architectures and back. Every index
+tensor decodes to a valid architecture, which is why sampling needs no rejection.
+
+:class:`NB201CellSpace` is the NAS-Bench-201 cell: the 6 edges of the 4-node DAG carry
+one of 5 ops; as a graph, the 6 ops are nodes (between a fixed input and output node)
+and ``ADJACENCY`` connects them. It is small enough to enumerate (5**6 = 15,625 cells),
+which lets cost objectives and hard constraints be exact.
+"""
+from __future__ import annotations
+
+import itertools
+from functools import cached_property
+from typing import Protocol, Sequence, runtime_checkable
+
+import numpy as np
+import torch
+
+from ..space import ADJACENCY, OPS, Arch, iso_key
+
+
+@runtime_checkable
+class SearchSpace(Protocol):
+    name: str
+    num_nodes: int                 # variable nodes the model generates
+    num_categories: int            # choices per node
+
+    def node_adjacency(self) -> np.ndarray:
+        """(num_nodes, num_nodes) 0/1, [i, j] = 1 if node i feeds node j."""
+
+    def to_indices(self, archs: Sequence) -> torch.Tensor:
+        """Architectures -> (n, num_nodes) long."""
+
+    def from_indices(self, idx: torch.Tensor) -> list:
+        """(n, num_nodes) long -> architectures (always valid)."""
+
+    def canonical_key(self, arch) -> str:
+        """Equal for architectures that are the same graph."""
+
+    def enumerate(self) -> torch.Tensor | None:
+        """Every configuration (N, num_nodes) in row-major order, or None if too many."""
+
+
+class NB201CellSpace:
+    """The NAS-Bench-201 cell: 6 op nodes, 5 ops each, in the string's edge order."""
+
+    name = "nb201-cell"
+    num_nodes = 6
+    num_categories = len(OPS)
+
+    def node_adjacency(self) -> np.ndarray:
+        return ADJACENCY[1:-1, 1:-1].astype(np.float32)
+
+    def to_indices(self, archs: Sequence) -> torch.Tensor:
+        return torch.tensor([Arch.parse(a).indices for a in archs], dtype=torch.long).reshape(-1, self.num_nodes)
+
+    def from_indices(self, idx: torch.Tensor) -> list[Arch]:
+        idx = torch.as_tensor(idx).reshape(-1, self.num_nodes)
+        return [Arch.from_indices(row) for row in idx.tolist()]
+
+    def canonical_key(self, arch) -> str:
+        return iso_key(Arch.parse(arch))
+
+    def forbidden_categories(self, ops) -> list[int]:
+        return [OPS.index(op) for op in ops]
+
+    def enumerate(self) -> torch.Tensor:
+        return self.all_indices
+
+    @cached_property
+    def all_indices(self) -> torch.Tensor:
+        """(15625, 6): row r is the cell whose op indices are the base-5 digits of r (not
+        the NB201 table's order; :meth:`flat_index` of a table's cells maps between them)."""
+        return torch.tensor(list(itertools.product(range(self.num_categories), repeat=self.num_nodes)),
+                            dtype=torch.long)
+
+    def flat_index(self, idx: torch.Tensor) -> torch.Tensor:
+        """(n, 6) -> (n,) row of :attr:`all_indices`."""
+        powers = self.num_categories ** torch.arange(self.num_nodes - 1, -1, -1)
+        return (torch.as_tensor(idx) * powers).sum(-1)
+
+    @cached_property
+    def canonical_ids(self) -> torch.Tensor:
+        """(15625,) id of each configuration's isomorphism class (NB201's rule)."""
+        ids: dict[str, int] = {}
+        return torch.tensor([ids.setdefault(iso_key(a), len(ids)) for a in self.from_indices(self.all_indices)])
+
+    def training_set(self, which: str = "unique") -> torch.Tensor:
+        """Cells to train the diffusion prior on: ``all`` 15,625, or ``unique``: the first
+        cell of each of NB201's 6,466 isomorphism classes (no duplicated graphs)."""
+        if which == "all":
+            return self.all_indices
+        if which == "unique":
+            ids = self.canonical_ids
+            first = torch.full((int(ids.max()) + 1,), len(ids), dtype=torch.long)
+            first = first.scatter_reduce(0, ids, torch.arange(len(ids)), reduce="amin")
+            return self.all_indices[first.sort().values]
+        raise ValueError(f"unknown training set {which!r}; choose 'unique' or 'all'")

@@ -1,0 +1,62 @@
+"""Table values of every NB201 cell in the diffusion space's order.
+
+:class:`NB201CellSpace` enumerates cells in row-major order of their op indices, the
+benchmark table in NB201's order; :class:`CellTables` holds the columns the engine needs
+(accuracies for evaluation, free costs for guidance and constraints) re-ordered to the
+space's order. FLOPs and params are computed, so they exist without the table.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..space import table_cost
+from .space import NB201CellSpace
+
+
+class CellTables:
+    def __init__(self, bench=None, space: NB201CellSpace | None = None):
+        self.space = space or NB201CellSpace()
+        self.bench = bench
+        flops, params = table_cost(self.space.all_indices.numpy())
+        self._columns: dict[str, np.ndarray] = {"flops": flops, "params": params}
+        self.table_row = None                     # flat order -> table row
+        if bench is not None:
+            idx = np.array([[int(c) for c in row] for row in _indices_of(bench)])
+            flat = self.space.flat_index(idx).numpy()
+            self.table_row = np.empty(len(flat), dtype=np.int64)
+            self.table_row[flat] = np.arange(len(flat))
+
+    def has(self, name: str) -> bool:
+        return name in self._columns or (self.bench is not None and name in self.bench.table.columns)
+
+    def column(self, name: str) -> np.ndarray:
+        """(15625,) values of a table column in the space's order (NaN where missing)."""
+        if name not in self._columns:
+            if self.bench is None:
+                raise KeyError(f"{name!r} needs the NB201 table (load a Benchmark); without it only flops, params")
+            if name not in self.bench.table.columns:
+                raise KeyError(f"unknown metric {name!r}; known: {', '.join(self.bench.metrics)}")
+            self._columns[name] = self.bench.table[name].to_numpy(np.float64)[self.table_row]
+        return self._columns[name]
+
+    def filled_latency(self, device: str) -> np.ndarray:
+        """Latency on ``device`` with the table's missing values (artefacts) filled by a
+        regression on the other devices (for guidance only; constraints use the raw column)."""
+        from ..data.benchmark import DEVICES
+        from ..predictor.device import device_basis
+
+        key = f"latency@{device}:filled"
+        if key not in self._columns:
+            if device not in DEVICES:
+                raise KeyError(f"unknown device {device!r}; known: {', '.join(DEVICES)}")
+            if self.bench is None:
+                raise KeyError(f"latency@{device} needs the NB201 table")
+            basis = device_basis(self.bench.table)
+            self._columns[key] = np.exp(basis[:, DEVICES.index(device)])[self.table_row]
+        return self._columns[key]
+
+
+def _indices_of(bench) -> list[tuple[int, ...]]:
+    from ..space import Arch
+
+    return [Arch.from_str(s).indices for s in bench.table["arch"]]
