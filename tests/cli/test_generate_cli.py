@@ -1,0 +1,89 @@
+"""`nagui diffusion train` and `nagui generate`, run as a user runs them (subprocesses)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from test_cli import nagui
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, data_dir):
+    """A briefly trained prior and noise-aware predictor, made by the CLI itself."""
+    root = tmp_path_factory.mktemp("gen")
+    env = {"XDG_DATA_HOME": str(root / "xdg")}
+    r = nagui("diffusion", "train", "--steps", "100", "--device", "cpu", "--out", str(root / "model"), env=env)
+    assert r.returncode == 0, r.stderr
+    assert "saved to" in r.stdout and (root / "model" / "denoiser.safetensors").is_file()
+    r = nagui("predictor", "train", "--objectives", "test_acc@cifar10", "--train-size", "150", "--members", "2",
+              "--epochs", "5", "--noise-aware", "--out", str(root / "pred"), env=env)
+    assert r.returncode == 0, r.stderr
+    r = nagui("predictor", "train", "--objectives", "test_acc@cifar10", "--train-size", "30", "--members", "1",
+              "--epochs", "1", "--out", str(root / "plain"), env=env)
+    assert r.returncode == 0, r.stderr
+    return root, env
+
+
+def _generate(trained, *extra):
+    root, env = trained
+    return nagui("generate", "--dataset", "cifar10", "--objectives", "test_acc,flops", "--model", str(root / "model"),
+                 "--predictor", str(root / "pred"), "--steps", "4", "--polish", "1", "--device", "cpu", *extra, env=env)
+
+
+def test_generate_writes_one_record_per_sample(trained, tmp_path):
+    out = tmp_path / "samples.json"
+    r = _generate(trained, "--n", "24", "--max-flops", "60", "--forbid", "avg_pool_3x3", "--json", str(out))
+    assert r.returncode == 0, r.stderr
+    records = json.loads(out.read_text())
+    assert len(records) == 24
+    for rec in records:
+        assert "avg_pool_3x3" not in rec["arch"] and rec["satisfies_constraints"] is True
+        acc = rec["predicted"]["test_acc@cifar10"]
+        assert acc["lo90"] <= acc["mean"] <= acc["hi90"] and acc["std"] >= 0 and acc["source"] == "predictor"
+        assert rec["predicted"]["flops"]["std"] == 0 and rec["truth"]["flops"] <= 60
+        assert 10 <= rec["truth"]["test_acc@cifar10"] <= 100 and len(rec["preference"]) == 2
+    assert "validity 100%" in r.stderr and "100.0% satisfied" in r.stderr and "HV ratio" in r.stderr
+
+
+def test_generate_jsonl_and_unguided(trained, tmp_path):
+    out = tmp_path / "samples.jsonl"
+    r = _generate(trained, "--n", "8", "--scale", "0", "--json", str(out))
+    assert r.returncode == 0, r.stderr
+    lines = out.read_text().strip().splitlines()
+    assert len(lines) == 8 and all("preference" not in json.loads(line) for line in lines)
+    assert "unguided" in r.stderr
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    (["--objectives", "test_acc,speed"], "unknown objective 'speed'"),
+    (["--max-latency", "raspi4=fast"], "'fast' is not a number"),
+    (["--max-latency", "toaster=3"], "unknown device 'toaster'"),
+    (["--max-flops", "1"], "Relax 'flops <= 1' to >= 7.94"),
+    (["--preference", "1,2,3"], "2 objectives need 2"),
+    (["--forbid", "conv_5x5"], "unknown op"),
+    (["--device", "cuda"], "no CUDA GPU"),
+    (["--n", "0"], "--n must be in"),
+])
+def test_generate_bad_input_exits_2_with_a_message(trained, tmp_path, extra, fragment):
+    args = ["--n", "4", "--json", str(tmp_path / "x.json"), *extra]
+    if extra[0] == "--objectives":   # later flags win in argparse
+        args = ["--n", "4", "--json", str(tmp_path / "x.json")] + extra
+    r = _generate(trained, *args)
+    assert r.returncode == 2, r.stderr
+    assert fragment in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_generate_refuses_an_unfit_predictor_or_model(trained, tmp_path):
+    root, env = trained
+    r = nagui("generate", "--model", str(root / "model"), "--predictor", str(root / "plain"), "--n", "4",
+              "--json", str(tmp_path / "x.json"), env=env)
+    assert r.returncode == 2 and "noise-aware" in r.stderr
+    bad = tmp_path / "model"
+    bad.mkdir()
+    (bad / "diffusion.json").write_text("{}")
+    (bad / "denoiser.safetensors").write_bytes((root / "model" / "denoiser.safetensors").read_bytes())
+    r = nagui("generate", "--model", str(bad), "--predictor", str(root / "pred"), "--n", "4",
+              "--json", str(tmp_path / "x.json"), env=env)
+    assert r.returncode == 2 and "format None" in r.stderr and "Traceback" not in r.stderr
