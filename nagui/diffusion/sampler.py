@@ -59,10 +59,9 @@ class FeasibleDecoder:
         for i in range(self.n):
             cand = prefix[:, None] * self.k + torch.arange(self.k, device=p0.device)[None]
             allowed = self.reach[i][cand]                                       # b, K
-            probs = p0[:, i] * allowed
-            # no guided mass on any allowed category: fall back to uniform over them
-            empty = probs.sum(1, keepdim=True) <= 0
-            probs = torch.where(empty, allowed.float(), probs)
+            # every allowed category keeps a floor of mass: when p0 puts (almost) all of it on
+            # forbidden ones, sampling stays well defined (no denormal sums) and feasible
+            probs = p0[:, i].clamp_min(1e-12) * allowed
             pick = probs.argmax(1) if greedy else torch.multinomial(probs, 1, generator=generator)[:, 0]
             out[:, i] = pick
             prefix = prefix * self.k + pick
@@ -144,7 +143,7 @@ class Sampler:
             weights = torch.tensor(prefs, dtype=torch.float32, device=dev)
         allowed = torch.ones(space.num_categories, device=dev)
         if guidance is not None:
-            for c in getattr(space, "forbidden_categories", lambda ops: [])(guidance.constraints.forbidden_ops):
+            for c in space.forbidden_categories(guidance.constraints.forbidden_ops):
                 allowed[c] = 0.0
         if feasible is None:
             feasible = np.ones(space.num_categories ** space.num_nodes, dtype=bool)

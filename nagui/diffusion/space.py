@@ -44,6 +44,9 @@ class SearchSpace(Protocol):
     def enumerate(self) -> torch.Tensor | None:
         """Every configuration (N, num_nodes) in row-major order, or None if too many."""
 
+    def forbidden_categories(self, names: Sequence[str]) -> list[int]:
+        """Category indices of the named choices (e.g. ops) a constraint forbids."""
+
 
 class NB201CellSpace:
     """The NAS-Bench-201 cell: 6 op nodes, 5 ops each, in the string's edge order."""

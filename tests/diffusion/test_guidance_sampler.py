@@ -92,6 +92,14 @@ def test_feasible_decoder_never_leaves_the_feasible_set():
     cells = decoder(p0, torch.Generator().manual_seed(0))
     flat = (cells * torch.tensor([5 ** 5, 5 ** 4, 125, 25, 5, 1])).sum(1).numpy()
     assert feasible[flat].all()
+    # p0 sure of an infeasible op, a denormal on another: still a feasible pick
+    p0 = torch.zeros(200, 6, 5)
+    p0[:, :, 0] = 1.0
+    p0[:, 5, 2] = 1e-45
+    only = np.zeros(15625, dtype=bool)
+    only[[1, 3]] = True                     # cells ...0001 and ...0003
+    cells = FeasibleDecoder(only, 6, 5)(p0, torch.Generator().manual_seed(0))
+    assert set(cells[:, 5].tolist()) <= {1, 3} and (cells[:, :5] == 0).all()
 
 
 def test_guided_sampling_with_constraints(tiny_model, tiny_predictor, tables, bench):
