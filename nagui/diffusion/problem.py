@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -176,7 +176,3 @@ def build_guidance(problem: Problem, acc_predictor, tables: CellTables, constrai
                         constraints=constraints, constraint_terms=constraint_terms)
     guidance.calibrate(space, feasible)
     return guidance, feasible
-
-
-def with_scale(guidance: Guidance, scale: float) -> Guidance:
-    return replace(guidance, scale=scale)

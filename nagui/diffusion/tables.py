@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..space import table_cost
+from ..space import Arch, table_cost
 from .space import NB201CellSpace
 
 
@@ -21,13 +21,10 @@ class CellTables:
         self._columns: dict[str, np.ndarray] = {"flops": flops, "params": params}
         self.table_row = None                     # flat order -> table row
         if bench is not None:
-            idx = np.array([[int(c) for c in row] for row in _indices_of(bench)])
+            idx = np.array([Arch.from_str(s).indices for s in bench.table["arch"]])
             flat = self.space.flat_index(idx).numpy()
             self.table_row = np.empty(len(flat), dtype=np.int64)
             self.table_row[flat] = np.arange(len(flat))
-
-    def has(self, name: str) -> bool:
-        return name in self._columns or (self.bench is not None and name in self.bench.table.columns)
 
     def column(self, name: str) -> np.ndarray:
         """(15625,) values of a table column in the space's order (NaN where missing)."""
@@ -54,9 +51,3 @@ class CellTables:
             basis = device_basis(self.bench.table)
             self._columns[key] = np.exp(basis[:, DEVICES.index(device)])[self.table_row]
         return self._columns[key]
-
-
-def _indices_of(bench) -> list[tuple[int, ...]]:
-    from ..space import Arch
-
-    return [Arch.from_str(s).indices for s in bench.table["arch"]]
