@@ -321,7 +321,8 @@ def cmd_generate(args) -> int:
                                                  + (f" (k={spec.k})" if spec.labels == "transfer" else ""))
              if request.guided else "unguided (--scale 0)",
              f"validity {m['validity']:.0%}, unique {m['uniqueness']:.0%}, novel {m.get('novelty', float('nan')):.0%}",
-             f"table truth: HV ratio {m['hv_ratio']:.4f} vs the true front ({m['true_front_size']} cells); "
+             f"table truth: HV ratio {m['hv_ratio']:.4f} vs the {m.get('front', 'true front')} "
+             f"({m['true_front_size']} cells); "
              f"{m['on_front']:.0%} of distinct samples on it, {m['within_0.5']:.0%} within 0.5 points"]
     if "constraint_satisfaction" in m:
         lines.append(f"constraints ({'; '.join(constraints.describe())}): {m['constraint_satisfaction']:.1%} satisfied")
