@@ -76,9 +76,10 @@ def distribution_distance(samples: torch.Tensor, reference: torch.Tensor, num_ca
     return {"tv_nodes": float(tv_nodes), "tv_counts": float(tv_counts)}
 
 
-def generation_metrics(samples, objectives, tables, bench, constraints=None, train_set: torch.Tensor | None = None
-                       ) -> dict:
-    """Every metric of a :class:`~nagui.diffusion.sampler.Samples` batch."""
+def generation_metrics(samples, objectives, tables, bench, constraints=None, train_set: torch.Tensor | None = None,
+                       feasible: np.ndarray | None = None) -> dict:
+    """Every metric of a :class:`~nagui.diffusion.sampler.Samples` batch (``feasible``: the
+    constraints' feasible set when the caller has it already)."""
     space = tables.space
     flat = space.flat_index(samples.indices).numpy()
     canon = space.canonical_ids.numpy()[flat]
@@ -88,9 +89,11 @@ def generation_metrics(samples, objectives, tables, bench, constraints=None, tra
         seen = set(space.flat_index(train_set).tolist())
         out["novelty"] = float(np.mean([f not in seen for f in distinct_flat]))
     constrained = constraints is not None and not constraints.empty
-    out.update(front_metrics(flat, objectives, tables, bench, constraints.feasible(tables) if constrained else None))
+    if constrained and feasible is None:
+        feasible = constraints.feasible(tables)
+    out.update(front_metrics(flat, objectives, tables, bench, feasible if constrained else None))
     if constrained:
-        out["constraint_satisfaction"] = float(constraints.satisfied(flat, tables).mean())
+        out["constraint_satisfaction"] = float(feasible[flat].mean())
         out["front"] = "true front of the feasible cells"
     out["sample_s"] = samples.sample_s
     return out

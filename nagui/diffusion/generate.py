@@ -87,17 +87,17 @@ class GenerateResult:
     protocol: dict
 
 
-def sample_records(samples: Samples, problem: Problem, predictor, tables: CellTables, constraints: Constraints
+def sample_records(samples: Samples, problem: Problem, predictor, tables: CellTables, feasible: np.ndarray
                    ) -> list[dict]:
     """One JSON-ready dict per sample: arch, NB201 index, predictions (mean, std, 90%
-    interval, source) per objective, the table's truth and constraint satisfaction."""
+    interval, source) per objective, the table's truth and whether it is in the feasible set."""
     bench = tables.bench
     space = tables.space
     flat = space.flat_index(samples.indices).numpy()
     rows = tables.table_row[flat]
     pred = predictor.predict(samples.archs)
     lo, hi = pred.interval(problem.accuracy, 0.9)
-    satisfied = constraints.satisfied(flat, tables) if not constraints.empty else np.ones(len(flat), bool)
+    satisfied = feasible[flat]
     truth_cols = list(dict.fromkeys(list(problem.objectives) + [c for c in bench.table.columns
                                                                 if c.startswith("test_acc@")]))
     truth = bench.table.loc[rows, truth_cols]
@@ -141,9 +141,9 @@ def generate(bench, request: GenerateRequest, model: DiffusionModel, predictor=N
                              polish_sweeps=request.polish_sweeps)
     for m in predictor.members:
         m.to("cpu")
-    records = sample_records(samples, problem, predictor, tables, request.constraints)
+    records = sample_records(samples, problem, predictor, tables, feasible)
     metrics = generation_metrics(samples, problem.objectives, tables, bench, request.constraints,
-                                 model.space.training_set(model.config.train_set))
+                                 model.space.training_set(model.config.train_set), feasible)
     protocol = {"guiding_predictor": predictor.protocol, "predictor_spec": asdict(request.predictor),
                 "diffusion": {"schedule": model.config.schedule, "train_set": model.config.train_set,
                               **model.info}, "guided_objectives": [o.name for o in guidance.objectives]

@@ -154,22 +154,11 @@ class Guidance:
             score = score - self.penalty * torch.relu(term.value(p) - limit)
         return score
 
-    def flip_scores(self, p0: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        """(B, N, K): the score of p0's mode with node i set to category k, exactly."""
-        b, n, k = p0.shape
-        cells = self.neighbours(p0.argmax(-1), k)
-        onehot = torch.nn.functional.one_hot(cells.reshape(-1, n), k).float()
-        with torch.no_grad():
-            out = self.score(onehot, weights.repeat_interleave(n * k, dim=0))
-        return out.reshape(b, n, k)
-
     @staticmethod
     def neighbours(cells: torch.Tensor, k: int) -> torch.Tensor:
         """(B, N) -> (B, N, K, N): every cell with node i set to category c."""
         b, n = cells.shape
         out = cells[:, None, None, :].expand(b, n, k, n).clone()
-
-
         for i in range(n):
             out[:, i, :, i] = torch.arange(k, device=cells.device)
         return out

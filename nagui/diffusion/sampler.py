@@ -52,7 +52,7 @@ class FeasibleDecoder:
             reach.append(reach[-1].reshape(-1, num_categories).any(dim=1))
         self.reach = reach[::-1]      # reach[i]: (K**(i+1),) prefix of length i+1 can be completed
 
-    def __call__(self, p0: torch.Tensor, generator: torch.Generator | None, greedy: bool = False) -> torch.Tensor:
+    def __call__(self, p0: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         b = p0.shape[0]
         prefix = torch.zeros(b, dtype=torch.long, device=p0.device)
         out = torch.empty(b, self.n, dtype=torch.long, device=p0.device)
@@ -62,7 +62,7 @@ class FeasibleDecoder:
             # every allowed category keeps a floor of mass: when p0 puts (almost) all of it on
             # forbidden ones, sampling stays well defined (no denormal sums) and feasible
             probs = p0[:, i].clamp_min(1e-12) * allowed
-            pick = probs.argmax(1) if greedy else torch.multinomial(probs, 1, generator=generator)[:, 0]
+            pick = torch.multinomial(probs, 1, generator=generator)[:, 0]
             out[:, i] = pick
             prefix = prefix * self.k + pick
         return out
@@ -121,7 +121,7 @@ class Sampler:
         model.to(self.device)
 
     def sample(self, n: int, guidance: Guidance | None = None, seed: int = 0, feasible: np.ndarray | None = None,
-               greedy: bool = False, polish_sweeps: int = 4) -> Samples:
+               polish_sweeps: int = 4) -> Samples:
         """n cells; ``guidance=None`` (or scale 0) samples the prior. ``feasible`` (bool over
         all configurations) restricts decoding; ``guidance.preferences`` (P, J) are cycled
         over the batch (default: aimed evenly along the predicted front)."""
@@ -159,7 +159,7 @@ class Sampler:
                 p0 = guidance.tilt(p0, weights)
             if s > 0:
                 x = schedule.step(x, t, s, p0, generator=gen)
-        idx = decoder(p0, gen, greedy=greedy)
+        idx = decoder(p0, gen)
         raw = None
         if guided and polish_sweeps > 0:
             raw = idx.cpu()
