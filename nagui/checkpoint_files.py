@@ -31,6 +31,11 @@ def read_meta(directory: str | Path, meta_name: str, weights_name: str, fmt: str
     for p in (meta_path, weights_path):
         if not p.is_file():
             raise error(f"{what} {directory} has no {p.name}")
+    return parse_meta(meta_path, fmt, error), meta_path, weights_path
+
+
+def parse_meta(meta_path: Path, fmt: str, error: type[Exception]) -> dict:
+    """A JSON description whose ``format`` is ``fmt``, or ``error`` naming the file."""
     try:
         meta = json.loads(meta_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -38,7 +43,7 @@ def read_meta(directory: str | Path, meta_name: str, weights_name: str, fmt: str
     if not isinstance(meta, dict) or meta.get("format") != fmt:
         found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
         raise error(f"{meta_path}: format {found!r}, expected {fmt!r}")
-    return meta, meta_path, weights_path
+    return meta
 
 
 def read_tensors(weights_path: Path, error: type[Exception]) -> dict:

@@ -32,7 +32,7 @@ from .space import Arch, InvalidArchError
 
 EXIT_DATA, EXIT_USAGE = 1, 2
 BENCH_SCRIPTS = {"flops": "flops_vs_naslib.py", "latency": "latency_cells.py", "predictor": "predictor.py",
-                 "generate": "generate.py"}
+                 "generate": "generate.py", "supernet": "supernet.py"}
 
 
 class UsageError(Exception):
@@ -478,6 +478,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the samples: a JSON array (OUT.jsonl: one object per line; -: stdout)")
     data_dir_arg(p)
     p.set_defaults(func=cmd_generate)
+
+    from .supernet.commands import add_parsers as add_supernet_parsers
+
+    add_supernet_parsers(sub)
 
     p = sub.add_parser("app", help="start the Streamlit app")
     p.add_argument("--port", type=int, default=8501)

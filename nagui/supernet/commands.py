@@ -1,0 +1,294 @@
+"""``nagui supernet build|train|profile|select|export`` (argument parsing and printing only)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PROFILE_LIMIT = {"quick": 60, "full": None}     # masks profiled by default (None: every distinct one)
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    from ..diffusion.problem import ProblemError
+    from ..nets.supernet import MaskError
+    from .build import BuildError
+    from .export import SubnetworkFileError
+    from .images import ImageDataError
+    from .run_folder import RunFolderError
+    from .select import SelectionError
+    from .train import SupernetCheckpointError
+
+    return (ProblemError, MaskError, BuildError, SubnetworkFileError, ImageDataError, RunFolderError, SelectionError,
+            SupernetCheckpointError)
+
+
+def _guarded(fn):
+    """Known bad input -> one readable line on stderr and exit status 2, never a traceback."""
+    def run(args) -> int:
+        try:
+            return fn(args)
+        except _user_errors() as exc:
+            print(f"nagui supernet {args.supernet_command}: error: {exc}", file=sys.stderr)
+            return 2
+    return run
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _run_dir(args) -> Path:
+    from .run_folder import default_run_dir
+
+    return Path(args.run) if args.run else default_run_dir()
+
+
+def cmd_build(args) -> int:
+    from ..data import Benchmark
+    from ..diffusion.generate import load_or_train, resolve_device
+    from ..diffusion.problem import PredictorSpec
+    from .build import BuildRequest, build, check_request
+    from .run_folder import write_build
+    from .train import PRESETS
+
+    preset = PRESETS[args.preset]
+    slots = tuple(int(s) for s in args.slots.split(",")) if args.slots else preset["slots"]
+    request = BuildRequest(dataset=args.dataset, objectives=args.objectives, strategy=args.strategy, n=args.n,
+                           seed=args.seed, slots=slots, channels=args.channels or preset["channels"],
+                           predictor=PredictorSpec(labels=args.labels, k=args.k))
+    check_request(request)
+    device = resolve_device(args.device)
+    bench = Benchmark.load(args.data_dir)
+    model = load_or_train(device=device, say=_say)
+    result = build(bench, request, model, device=device, say=_say)
+    run = _run_dir(args)
+    write_build(run, result.spec, args.preset, result.as_dict())
+    out = result.as_dict()
+    print(json.dumps(out, indent=2) if args.json else
+          f"super-cell {result.spec.super_cell}  slots {list(result.spec.slots)}  channels {result.spec.channels}\n"
+          f"  {out['sub_cells']} sub-cells; coverage of the {'-'.join(result.objectives)} front: predicted "
+          f"{result.predicted_coverage:.3f}, true {result.true_coverage:.4f} (best of all 15,625 super-cells "
+          f"{result.exhaustive_optimum:.4f}); {result.candidates} candidates ({result.strategy}), "
+          f"{result.seconds:.1f} s\n  saved to {run / 'build.json'}")
+    return 0
+
+
+def _train_argv(args, spec, preset: str) -> list[str]:
+    # --run-dir, not --run: torchrun would read --run as an abbreviation of its own --run-path
+    argv = ["--run-dir", str(_run_dir(args)), "--super-cell", spec.super_cell.to_str(), "--preset", preset,
+            "--channels", str(spec.channels), "--slots", ",".join(map(str, spec.slots)), "--device", args.device]
+    for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size),
+                        ("--train-per-class", args.train_per_class), ("--data-root", args.images)):
+        if value is not None:
+            argv += [flag, str(value)]
+    if args.no_resume:
+        argv.append("--no-resume")
+    return argv
+
+
+def cmd_train(args) -> int:
+    from . import train
+    from .run_folder import build_spec
+
+    spec, preset = build_spec(_run_dir(args))
+    preset = args.preset or preset
+    argv = _train_argv(args, spec, preset)
+    if args.nproc and args.nproc > 1:
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={args.nproc}",
+               "-m", "nagui.supernet.train", *argv]
+        _say("running: " + " ".join(cmd))
+        return subprocess.call(cmd)
+    return train.main(argv)
+
+
+def _profiler(args):
+    from ..data import Benchmark
+    from .profile import Profiler, ProfileSettings
+
+    bench = Benchmark.load(args.data_dir)
+    settings = ProfileSettings(calibration_images=args.calibration_images, eval_images=args.eval_images)
+    return Profiler(_run_dir(args), data_root=args.images, settings=settings, bench=bench, dataset="cifar10")
+
+
+def _record_line(r: dict) -> str:
+    return (f"{r['mask']:<34} acc {r['accuracy']:6.2f}%  {r['latency_ms']:7.3f} ms  {r['flops']:8.2f} MFLOPs  "
+            f"{r['params']:6.3f} M" + (f"  table {r['table_acc']:.2f}%" if r.get("table_acc") is not None else ""))
+
+
+def cmd_profile(args) -> int:
+    from .profile import kendall_tau, masks_to_profile
+    from .run_folder import build_spec
+    from .select import pareto_set
+
+    _, preset = build_spec(_run_dir(args))
+    profiler = _profiler(args)
+    limit = args.limit if args.limit is not None else PROFILE_LIMIT.get(preset)
+    masks = masks_to_profile(profiler.spec, limit=limit, seed=args.seed)
+    everything = masks_to_profile(profiler.spec)
+    _say(f"profiling {len(masks)} of {len(everything)} distinct masks"
+         + (f" (a seeded sample; --limit {limit})" if len(masks) < len(everything) else "") + " ...")
+    start = time.perf_counter()
+
+    def progress(i, n, r):
+        if i % 10 == 0 or i == n:
+            _say(f"  {i}/{n}  {_record_line(r)}{'  (cached)' if r['cached'] else ''}")
+
+    records = profiler.profile(masks, progress)
+    tau, n_tau = kendall_tau(records)
+    front = pareto_set(records)
+    summary = {"masks": len(records), "of": len(everything), "seconds": round(time.perf_counter() - start, 1),
+               "kendall_tau_vs_table": tau, "tau_cells": n_tau, "pareto": front}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"{len(records)} masks profiled in {summary['seconds']} s; Kendall tau (shared-weight vs NB201 table "
+              f"accuracy, {n_tau} full-depth sub-cells): {tau:.3f}\nPareto set (accuracy, latency, FLOPs):")
+        for r in sorted(front, key=lambda r: r["latency_ms"]):
+            print("  " + _record_line(r))
+    return 0
+
+
+def _limits(args):
+    from .select import Limits
+
+    return Limits(max_latency_ms=args.max_latency, max_flops=args.max_flops, max_params=args.max_params,
+                  min_accuracy=args.min_accuracy)
+
+
+def _selection(args):
+    from .profile import Profiler, ProfileSettings
+    from .select import select
+
+    profiler = Profiler(_run_dir(args), data_root=args.images,
+                        settings=ProfileSettings(calibration_images=args.calibration_images,
+                                                 eval_images=args.eval_images))
+    return profiler, select(profiler.records(), _limits(args))
+
+
+def cmd_select(args) -> int:
+    _, sel = _selection(args)
+    if args.json:
+        print(json.dumps({"ok": sel.ok, "best": sel.best, "feasible": sel.feasible, "nearest": sel.nearest,
+                          "relax": sel.relax, "relax_one_alone": sel.alone,
+                          "message": sel.message}, indent=2))
+    else:
+        print(sel.message)
+        if sel.ok:
+            print("  " + _record_line(sel.best))
+    return 0 if sel.ok else 3
+
+
+def cmd_export(args) -> int:
+    import numpy as np
+    import torch
+
+    from .export import export_subnetwork, onnx_logits
+    from .images import normalise
+
+    profiler, sel = (None, None)
+    if args.mask:
+        from .profile import Profiler, ProfileSettings
+
+        profiler = Profiler(_run_dir(args), data_root=args.images,
+                            settings=ProfileSettings(calibration_images=args.calibration_images,
+                                                     eval_images=args.eval_images))
+        mask = args.mask
+    else:
+        profiler, sel = _selection(args)
+        if not sel.ok:
+            print(sel.message, file=sys.stderr)
+            return 3
+        mask = sel.best["mask"]
+    record = profiler.measure(mask)
+    sub = profiler.calibrated(mask).cpu()
+    out = Path(args.out) if args.out else _run_dir(args) / "export"
+    meta = {"mask": record["mask"], "super_cell": profiler.spec.super_cell.to_str(),
+            "source_checkpoint_sha256": profiler.checkpoint, "measured": {k: record[k] for k in (
+                "accuracy", "latency_ms", "flops", "params", "heldout_images")}}
+    paths = export_subnetwork(sub, out, meta)
+    x = normalise(profiler.heldout.images[:8])
+    with torch.no_grad():
+        eager = sub(x).numpy()
+    diff = float(np.abs(onnx_logits(paths["onnx"], x.numpy()) - eager).max())
+    print(f"exported {record['mask']} (accuracy {record['accuracy']:.2f}%, {record['latency_ms']:.3f} ms, "
+          f"{record['flops']:.2f} MFLOPs)\n  {paths['onnx']}\n  {paths['weights']}\n  {paths['config']}\n"
+          f"  ONNX vs PyTorch max |logit difference| on 8 held-out images: {diff:.2e}")
+    return 0
+
+
+def add_parsers(sub) -> None:
+    from .build import STRATEGIES
+    from .train import PRESETS
+
+    sn = sub.add_parser("supernet", help="build, train, profile, select and export the super-network").add_subparsers(
+        dest="supernet_command", required=True)
+
+    def common(p, images=True):
+        p.add_argument("--run", help="run folder (default: <user data dir>/runs/supernet)")
+        if images:
+            p.add_argument("--images", help="ImageFolder root with train/ (default: <data dir>/cifar10-jpeg)")
+        p.add_argument("--data-dir", help="NB201 data folder (default: NAGUI_DATA_DIR or ../shared/data)")
+
+    def measuring(p):
+        p.add_argument("--calibration-images", type=int, default=500, help="train images for BN recalibration")
+        p.add_argument("--eval-images", type=int, help="held-out images scored (default: all set aside)")
+
+    p = sn.add_parser("build", help="choose the super-cell from guided diffusion output (coverage of the front)")
+    common(p, images=False)
+    p.add_argument("--dataset", default="cifar10")
+    p.add_argument("--objectives", default="test_acc,flops", help="one accuracy and one cost, e.g. test_acc,raspi4")
+    p.add_argument("--strategy", choices=STRATEGIES, default="direct",
+                   help="direct: generate super-cells guided by predicted coverage; assemble: generate cells, "
+                        "then merge them into super-cells")
+    p.add_argument("--n", type=int, default=256)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--preset", choices=sorted(PRESETS), default="quick", help="macro size the run is trained at")
+    p.add_argument("--channels", type=int)
+    p.add_argument("--slots", help="cells per stage, e.g. 5,5,5")
+    p.add_argument("--labels", choices=("transfer", "all"), default="transfer")
+    p.add_argument("--k", type=int, default=20, help="target labels for the transfer predictor")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_guarded(cmd_build))
+
+    p = sn.add_parser("train", help="train the built super-network once (sandwich rule); resumes after a kill")
+    common(p)
+    p.add_argument("--preset", choices=sorted(PRESETS), help="default: the preset the run was built with")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--train-per-class", type=int)
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--nproc", type=int, help="processes (torchrun + DistributedDataParallel; gloo on CPU)")
+    p.add_argument("--no-resume", action="store_true")
+    p.set_defaults(func=_guarded(cmd_train))
+
+    p = sn.add_parser("profile", help="measure sub-networks: FLOPs, onnxruntime latency, held-out accuracy")
+    common(p)
+    measuring(p)
+    p.add_argument("--limit", type=int, help="masks to measure (default: 60 for quick runs, all for full)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_guarded(cmd_profile))
+
+    def limits(p):
+        p.add_argument("--max-latency", type=float, help="ms (onnxruntime, batch 1, this machine)")
+        p.add_argument("--max-flops", type=float, help="MFLOPs")
+        p.add_argument("--max-params", type=float, help="millions")
+        p.add_argument("--min-accuracy", type=float, help="%% held-out")
+
+    p = sn.add_parser("select", help="the best profiled sub-network within limits (exit 3 if infeasible)")
+    common(p)
+    measuring(p)
+    limits(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_guarded(cmd_select))
+
+    p = sn.add_parser("export", help="write a sub-network as ONNX and safetensors + JSON")
+    common(p)
+    measuring(p)
+    limits(p)
+    p.add_argument("--mask", help="export this mask instead of selecting by limits")
+    p.add_argument("--out", help="folder (default: RUN/export)")
+    p.set_defaults(func=_guarded(cmd_export))

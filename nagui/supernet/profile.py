@@ -1,0 +1,256 @@
+"""Measure sub-networks of a trained super-network, once each.
+
+For a mask: the standalone sub-network (disabled blocks are not in it), its BatchNorm
+statistics recalibrated on training images (shared BN statistics belong to no single
+sub-network), then FLOPs and params with thop (NB201's counting rules), onnxruntime
+latency of its ONNX export (batch 1, one thread), and top-1 accuracy on the held-out
+images (from the train split, never the test split). Records are cached in
+``RUN/profile.sqlite`` keyed by the checkpoint's sha256 and the measurement settings, so a
+mask is measured once per trained super-network.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..measure.flops import thop_cost_of_module
+from ..measure.latency import LatencyConfig, export_onnx, ort_latency
+from ..nets.supernet import BlockMask, SubNetwork, SuperNetSpec, extract_subnetwork
+from ..space import EDGES, prune
+from .images import batches, normalise
+
+CACHE_NAME = "profile.sqlite"
+
+
+@dataclass(frozen=True)
+class ProfileSettings:
+    calibration_images: int = 500     # training images that re-estimate BN statistics per mask
+    eval_images: int | None = None    # held-out images scored (None: all the training run set aside)
+    latency_runs: int = 20
+    latency_warmup: int = 5
+    threads: int = 1
+    batch_size: int = 250
+
+    def key(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+class ProfileCache:
+    """Profiled records in SQLite (safe for several threads and processes)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS records (checkpoint TEXT, settings TEXT, mask TEXT, record TEXT, "
+                       "PRIMARY KEY (checkpoint, settings, mask))")
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=30)
+
+    def get(self, checkpoint: str, settings: str, mask: str) -> dict | None:
+        with self._connect() as db:
+            row = db.execute("SELECT record FROM records WHERE checkpoint=? AND settings=? AND mask=?",
+                             (checkpoint, settings, mask)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put(self, checkpoint: str, settings: str, mask: str, record: dict) -> None:
+        with self._connect() as db:
+            db.execute("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)",
+                       (checkpoint, settings, mask, json.dumps(record, allow_nan=False)))
+
+    def all(self, checkpoint: str, settings: str) -> list[dict]:
+        with self._connect() as db:
+            rows = db.execute("SELECT record FROM records WHERE checkpoint=? AND settings=? ORDER BY rowid",
+                              (checkpoint, settings)).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+
+def _device_of(net: nn.Module) -> torch.device:
+    return next(net.parameters()).device
+
+
+@torch.no_grad()
+def recalibrate_bn(net: nn.Module, images, batch_size: int = 250) -> None:
+    """Reset every BatchNorm's running statistics and re-estimate them (cumulative mean)
+    on ``images`` in train mode; leaves ``net`` in eval mode."""
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.reset_running_stats()
+            m.momentum = None
+    net.train()
+    dev = _device_of(net)
+    for x, _ in batches(images, batch_size, shuffle=False):
+        net(normalise(x.to(dev)))
+    net.eval()
+
+
+@torch.no_grad()
+def accuracy(net: nn.Module, images, batch_size: int = 250) -> float:
+    correct = 0
+    dev = _device_of(net)
+    for x, y in batches(images, batch_size, shuffle=False):
+        correct += int((net(normalise(x.to(dev))).argmax(1).cpu() == y).sum())
+    return 100.0 * correct / len(images)
+
+
+def _subset(images, n: int | None):
+    if n is None or n >= len(images):
+        return images
+    from dataclasses import replace
+
+    return replace(images, images=images.images[:n], labels=images.labels[:n])
+
+
+class Profiler:
+    """Measures masks of the super-network trained in ``run_dir`` (thread-safe: one
+    measurement at a time, so latencies never share cores with each other). BN
+    recalibration and accuracy run on ``device``; FLOPs and latency always on the CPU."""
+
+    def __init__(self, run_dir: str | Path, data_root=None, settings: ProfileSettings = ProfileSettings(),
+                 bench=None, dataset: str = "cifar10", device: str = "cpu"):
+        from .train import SupernetTrainConfig, load_supernet, load_train_heldout
+
+        self.run_dir = Path(run_dir)
+        self.supernet, self.meta = load_supernet(self.run_dir)
+        self.spec: SuperNetSpec = self.supernet.spec
+        config = SupernetTrainConfig.from_dict(self.meta["config"])
+        train, heldout = load_train_heldout(config, data_root)
+        # the same calibration images for every mask: an even spread over the classes
+        order = torch.randperm(len(train), generator=torch.Generator().manual_seed(1234))
+        from dataclasses import replace
+        train = replace(train, images=train.images[order], labels=train.labels[order])
+        self.calibration = _subset(train, settings.calibration_images)
+        self.heldout = _subset(heldout, settings.eval_images)
+        self.settings = settings
+        self.checkpoint = self.meta["sha256"][self.meta["weights"]]
+        self.cache = ProfileCache(self.run_dir / CACHE_NAME)
+        self.bench, self.dataset = bench, dataset
+        self.device = torch.device(device)
+        self._lock = threading.Lock()
+
+    @property
+    def settings_key(self) -> str:
+        return self.settings.key()
+
+    def calibrated(self, mask: BlockMask | str) -> SubNetwork:
+        """The standalone sub-network of ``mask`` with recalibrated BN statistics."""
+        mask = BlockMask.parse(mask, self.spec)
+        sub = extract_subnetwork(self.supernet, mask).to(self.device)
+        recalibrate_bn(sub, self.calibration, self.settings.batch_size)
+        return sub
+
+    def cached(self, mask: BlockMask | str) -> dict | None:
+        mask = BlockMask.parse(mask, self.spec)
+        return self.cache.get(self.checkpoint, self.settings_key, mask.to_str())
+
+    def measure(self, mask: BlockMask | str) -> dict:
+        """The record of ``mask`` (from the cache when it was measured before)."""
+        mask = BlockMask.parse(mask, self.spec)
+        key = mask.to_str()
+        hit = self.cache.get(self.checkpoint, self.settings_key, key)
+        if hit is not None:
+            return {**hit, "cached": True}
+        with self._lock, _threads(self.settings.threads):
+            start = time.perf_counter()
+            sub = self.calibrated(mask)
+            acc = accuracy(sub, self.heldout, self.settings.batch_size)
+            sub = sub.cpu()
+            cost = thop_cost_of_module(sub)
+            onnx_bytes = export_onnx(sub)
+            lat = ort_latency(onnx_bytes, LatencyConfig(runs=self.settings.latency_runs,
+                                                        warmup=self.settings.latency_warmup,
+                                                        threads=self.settings.threads))
+            seconds = time.perf_counter() - start
+        cell = mask.sub_cell(self.spec)
+        record = {"mask": key, "cell": cell.to_str(), "depth": list(mask.depth()),
+                  "edges_on": [f"{s}->{d}" for (s, d), st in zip(EDGES, mask.edges) if st == "on"],
+                  "accuracy": round(acc, 3), "flops": round(cost.flops, 4), "params": round(cost.params, 5),
+                  "latency_ms": round(lat.p50_ms, 4), "latency_p90_ms": round(lat.p90_ms, 4),
+                  "onnx_kb": round(len(onnx_bytes) / 1024, 1), "heldout_images": len(self.heldout),
+                  "measure_s": round(seconds, 3), "measured_on": f"accuracy {self.device.type}, latency cpu",
+                  "full_depth": mask.depth() == self.spec.slots}
+        if self.bench is not None:
+            row = self.bench.lookup(cell)
+            record["table_acc"] = float(row[f"test_acc@{self.dataset}"])
+            record["table_flops"] = float(row["flops"])
+        self.cache.put(self.checkpoint, self.settings_key, key, record)
+        return {**record, "cached": False}
+
+    def profile(self, masks: Iterable[BlockMask | str], progress: Callable[[int, int, dict], None] | None = None
+                ) -> list[dict]:
+        masks = list(masks)
+        out = []
+        for i, m in enumerate(masks):
+            out.append(self.measure(m))
+            if progress:
+                progress(i + 1, len(masks), out[-1])
+        return out
+
+    def records(self) -> list[dict]:
+        """Every record measured for this checkpoint and these settings."""
+        return self.cache.all(self.checkpoint, self.settings_key)
+
+
+class _threads:
+    def __init__(self, n: int):
+        self.n = n
+
+    def __enter__(self):
+        self.previous = torch.get_num_threads()
+        torch.set_num_threads(self.n)
+
+    def __exit__(self, *exc):
+        torch.set_num_threads(self.previous)
+
+
+def masks_to_profile(spec: SuperNetSpec, limit: int | None = None, seed: int = 0) -> list[BlockMask]:
+    """Masks worth measuring, in order: every distinct sub-cell at full depth (masks
+    whose pruned cells are identical compute the same network, so one stands for all),
+    then shallower variants (the first k slots of each stage on) of the largest cell.
+    ``limit`` keeps the largest and smallest masks and a seeded random sample of the rest."""
+    import itertools
+
+    full: dict[str, BlockMask] = {}
+    for states in itertools.product(*(spec.edge_choices(k) for k in range(len(EDGES)))):
+        try:
+            mask = BlockMask.full_depth(spec, states).validate(spec)
+        except ValueError:
+            continue
+        full.setdefault(prune(mask.sub_cell(spec)).to_str(), mask)
+    largest = BlockMask.largest(spec)
+    shallow = []
+    for depth in itertools.product(*(range(1, n + 1) for n in spec.slots)):
+        if depth != spec.slots:
+            slots = tuple(tuple(i < d for i in range(n)) for d, n in zip(depth, spec.slots))
+            shallow.append(BlockMask(largest.edges, slots).validate(spec))
+    masks = [largest, BlockMask.smallest(spec)]
+    rest = [m for m in list(full.values()) + shallow if m not in masks]
+    if limit is not None and len(masks) + len(rest) > limit:
+        rng = np.random.default_rng(seed)
+        rest = [rest[i] for i in sorted(rng.choice(len(rest), max(0, limit - len(masks)), replace=False))]
+    return masks + rest
+
+
+def kendall_tau(records: Sequence[dict], key: str = "accuracy", truth: str = "table_acc") -> tuple[float, int]:
+    """Kendall tau between shared-weight accuracy and the table's over full-depth records."""
+    from scipy.stats import kendalltau
+
+    rows = [r for r in records if r.get("full_depth") and r.get(truth) is not None]
+    if len(rows) < 3:
+        return float("nan"), len(rows)
+    tau = kendalltau([r[key] for r in rows], [r[truth] for r in rows]).statistic
+    return float(tau), len(rows)
+
+
+__all__ = ["CACHE_NAME", "ProfileCache", "ProfileSettings", "Profiler", "accuracy", "kendall_tau", "masks_to_profile",
+           "recalibrate_bn"]
