@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..space import EDGES, OPS, Arch, is_output_connected, live_edges
+from ..space import EDGES, Arch, is_output_connected, live_edges
 from .cell import InferCell, ResNetBasicblock, make_op
 
 EDGE_STATES = ("on", "skip", "none")
@@ -362,5 +362,5 @@ def sub_cell_count(spec: SuperNetSpec) -> int:
     return n
 
 
-__all__ = ["EDGE_STATES", "OPS", "BlockMask", "MaskError", "SubNetwork", "SuperCell", "SuperNetSpec", "SuperNetwork",
+__all__ = ["EDGE_STATES", "BlockMask", "MaskError", "SubNetwork", "SuperCell", "SuperNetSpec", "SuperNetwork",
            "extract_subnetwork", "states_for", "sub_cell_count"]

@@ -187,7 +187,6 @@ def cmd_export(args) -> int:
     from .export import export_subnetwork, onnx_logits
     from .images import normalise
 
-    profiler, sel = (None, None)
     if args.mask:
         from .profile import Profiler, ProfileSettings
 

@@ -3,11 +3,9 @@ that :func:`load_subnetwork` rebuilds without the super-network (no pickle, no c
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from ..checkpoint_files import read_meta, read_tensors, save_checkpoint
 from ..nets.supernet import SubNetwork
@@ -73,13 +71,4 @@ def onnx_logits(onnx_path: str | Path, images: np.ndarray) -> np.ndarray:
                            for i in range(len(images))])
 
 
-def read_config(directory: str | Path) -> dict:
-    path = Path(directory) / CONFIG_NAME
-    try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SubnetworkFileError(f"cannot read {path}: {exc}") from None
-
-
-__all__ = ["FORMAT", "SubnetworkFileError", "export_subnetwork", "load_subnetwork", "onnx_logits", "read_config",
-           "torch"]
+__all__ = ["FORMAT", "SubnetworkFileError", "export_subnetwork", "load_subnetwork", "onnx_logits"]

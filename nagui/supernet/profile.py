@@ -103,14 +103,6 @@ def accuracy(net: nn.Module, images, batch_size: int = 250) -> float:
     return 100.0 * correct / len(images)
 
 
-def _subset(images, n: int | None):
-    if n is None or n >= len(images):
-        return images
-    from dataclasses import replace
-
-    return replace(images, images=images.images[:n], labels=images.labels[:n])
-
-
 class Profiler:
     """Measures masks of the super-network trained in ``run_dir`` (thread-safe: one
     measurement at a time, so latencies never share cores with each other). BN
@@ -125,12 +117,11 @@ class Profiler:
         self.spec: SuperNetSpec = self.supernet.spec
         config = SupernetTrainConfig.from_dict(self.meta["config"])
         train, heldout = load_train_heldout(config, data_root)
-        # the same calibration images for every mask: an even spread over the classes
+        # the same calibration images for every mask: a seeded random draw from the training images
         order = torch.randperm(len(train), generator=torch.Generator().manual_seed(1234))
-        from dataclasses import replace
-        train = replace(train, images=train.images[order], labels=train.labels[order])
-        self.calibration = _subset(train, settings.calibration_images)
-        self.heldout = _subset(heldout, settings.eval_images)
+        self.calibration = train.subset(order[:settings.calibration_images])
+        self.heldout = heldout if settings.eval_images is None else heldout.subset(torch.arange(
+            min(settings.eval_images, len(heldout))))
         self.settings = settings
         self.checkpoint = self.meta["sha256"][self.meta["weights"]]
         self.cache = ProfileCache(self.run_dir / CACHE_NAME)
@@ -148,10 +139,6 @@ class Profiler:
         sub = extract_subnetwork(self.supernet, mask).to(self.device)
         recalibrate_bn(sub, self.calibration, self.settings.batch_size)
         return sub
-
-    def cached(self, mask: BlockMask | str) -> dict | None:
-        mask = BlockMask.parse(mask, self.spec)
-        return self.cache.get(self.checkpoint, self.settings_key, mask.to_str())
 
     def measure(self, mask: BlockMask | str) -> dict:
         """The record of ``mask`` (from the cache when it was measured before)."""

@@ -34,7 +34,7 @@ from ..checkpoint_files import parse_meta
 from ..nets.supernet import BlockMask, MaskError, SuperNetSpec, SuperNetwork, extract_subnetwork
 from ..space import live_edges
 from .images import (ImageDataError, ImageSet, augment, batch_count, batches, class_names, default_image_root,
-                     first_per_class, load_image_folder, normalise, train_heldout_split)
+                     first_per_class, load_image_folder, train_heldout_split)
 
 FORMAT = "nagui-supernet-checkpoint/1"
 CHECKPOINT_DIR = "checkpoint"
