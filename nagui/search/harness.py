@@ -1,0 +1,106 @@
+"""Run a strategy on a problem with a budget of trained architectures; many seeds at once.
+
+Every query is recorded (trained count, NB201 index, objective values, wall time), and
+each run states its protocol: which labels every model saw (never the target's, except
+the cells the run itself paid for).
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from ..data.benchmark import DATASETS, column
+from ..pareto import Objective, hypervolume_ratio, to_minimisation
+from .cells import CellIndex
+from .local_search import LocalSearch
+from .naive_transfer import NaiveTransfer
+from .problem import BudgetExhausted, Oracle, Query, SearchProblem, true_front
+from .random_search import RandomSearch
+from .rea import RegularizedEvolution
+from .strategy import SearchContext
+
+STRATEGIES = {s.name: s for s in (RandomSearch, RegularizedEvolution, LocalSearch, NaiveTransfer)}
+
+
+@dataclass
+class Trajectory:
+    strategy: str
+    problem: SearchProblem
+    budget: int
+    seed: int
+    queries: list[Query]
+    seconds: float
+    protocol: dict = field(default_factory=dict)
+
+    def values(self) -> np.ndarray:
+        """(n, J) objective values in query order."""
+        return np.array([[q.values[o] for o in self.problem.objectives] for q in self.queries])
+
+    def best_so_far(self) -> np.ndarray:
+        """(n,) best target accuracy after each trained architecture."""
+        return np.maximum.accumulate(self.values()[:, 0])
+
+    def hv_at(self, front: np.ndarray, budgets: Sequence[int]) -> list[float]:
+        """HV ratio of the cells trained so far at each budget (all of them past the end)."""
+        objs = [Objective.parse(o) for o in self.problem.objectives]
+        f = to_minimisation(self.values(), objs)
+        return [hypervolume_ratio(f[:b], front) for b in budgets]
+
+
+def make_context(table, problem: SearchProblem, cells: CellIndex | None = None) -> SearchContext:
+    free = {c: table[c].to_numpy(np.float64) for c in problem.costs}
+    sources = {column("test_acc", d): table[column("test_acc", d)].to_numpy(np.float64)
+               for d in DATASETS if d != problem.dataset}
+    protocol = {"free": list(free), "transfer_sources": list(sources),
+                "target_labels": "only the cells this run trained (counted)"}
+    return SearchContext(cells or CellIndex(table), free, sources, protocol)
+
+
+def run_search(table, problem: SearchProblem, strategy: str, budget: int, seed: int = 0,
+               context: SearchContext | None = None) -> Trajectory:
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; choose from {', '.join(sorted(STRATEGIES))}")
+    context = context or make_context(table, problem)
+    start = time.perf_counter()
+    search = STRATEGIES[strategy](problem, np.random.default_rng(seed), context)
+    oracle = Oracle(table, problem, budget)
+    stalls = 0
+    while oracle.left > 0:
+        before = oracle.trained
+        asked = search.ask()
+        try:
+            values = [oracle.evaluate(i) for i in asked]
+        except BudgetExhausted:
+            break
+        search.tell(asked, values)
+        stalls = stalls + 1 if oracle.trained == before else 0
+        if stalls > 10 * budget:                       # a strategy that only re-asks seen cells
+            raise RuntimeError(f"{strategy} asked only for cells it had already trained, {stalls} times in a row")
+    protocol = {**context.protocol, "strategy": strategy, "seed": seed, "budget": budget}
+    return Trajectory(strategy, problem, budget, seed, oracle.queries, time.perf_counter() - start, protocol)
+
+
+def _run_one(args) -> Trajectory:
+    table, problem, strategy, budget, seed, context = args
+    return run_search(table, problem, strategy, budget, seed, context)
+
+
+def run_many(table, problem: SearchProblem, strategy: str, budget: int, seeds: Sequence[int],
+             processes: int | None = None) -> list[Trajectory]:
+    """Seeds in parallel over the machine's cores (fork: the table is shared, not copied)."""
+    import multiprocessing as mp
+
+    context = make_context(table, problem)
+    jobs = [(table, problem, strategy, budget, s, context) for s in seeds]
+    processes = processes or min(len(jobs), os.cpu_count() or 1)
+    if processes <= 1 or len(jobs) == 1:
+        return [_run_one(j) for j in jobs]
+    with mp.get_context("fork").Pool(processes) as pool:
+        return pool.map(_run_one, jobs)
+
+
+__all__ = ["STRATEGIES", "Trajectory", "make_context", "run_many", "run_search", "true_front"]

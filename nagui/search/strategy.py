@@ -1,0 +1,33 @@
+"""The interface every search strategy implements (ask/tell).
+
+A strategy is made once per run with the problem, a seeded generator and a
+:class:`SearchContext` (free columns, cell neighbourhoods, and what a strategy may know
+besides the target: source datasets' accuracies for transfer). ``ask`` returns NB201
+indices to train next; ``tell`` hands back their objective values.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from .cells import CellIndex
+
+
+@dataclass
+class SearchContext:
+    cells: CellIndex
+    free: dict[str, np.ndarray]                       # cost column -> values for every cell
+    sources: dict[str, np.ndarray] = field(default_factory=dict)   # other datasets' accuracies (transfer)
+    protocol: dict = field(default_factory=dict)      # what each model was pretrained on
+
+
+class Strategy(Protocol):
+    name: str
+
+    def ask(self) -> list[int]:
+        """Cells to train next (at least one)."""
+
+    def tell(self, indices: list[int], values: list[dict]) -> None:
+        """Their objective values."""
