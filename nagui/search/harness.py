@@ -17,13 +17,16 @@ from ..data.benchmark import DATASETS, column
 from ..pareto import Objective, hypervolume_ratio, to_minimisation
 from .cells import CellIndex
 from .local_search import LocalSearch
+from .mo_rea import MultiObjectiveREA
 from .naive_transfer import NaiveTransfer
+from .nsga2 import NSGA2Search
 from .problem import BudgetExhausted, Oracle, Query, SearchProblem, true_front
 from .random_search import RandomSearch
 from .rea import RegularizedEvolution
 from .strategy import SearchContext
 
-STRATEGIES = {s.name: s for s in (RandomSearch, RegularizedEvolution, LocalSearch, NaiveTransfer)}
+STRATEGIES = {s.name: s for s in (RandomSearch, RegularizedEvolution, LocalSearch, NSGA2Search, MultiObjectiveREA,
+                                  NaiveTransfer)}
 
 
 @dataclass

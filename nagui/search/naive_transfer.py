@@ -7,7 +7,7 @@ import numpy as np
 
 from ..pareto import non_dominated
 from .problem import SearchProblem
-from .strategy import SearchContext
+from .strategy import FixedOrder, SearchContext
 
 
 def transfer_score(sources: dict[str, np.ndarray]) -> np.ndarray:
@@ -17,7 +17,7 @@ def transfer_score(sources: dict[str, np.ndarray]) -> np.ndarray:
     return np.nanmean(np.stack(z), axis=0)
 
 
-class NaiveTransfer:
+class NaiveTransfer(FixedOrder):
     name = "transfer"
 
     def __init__(self, problem: SearchProblem, rng: np.random.Generator, context: SearchContext):
@@ -36,11 +36,3 @@ class NaiveTransfer:
                 left = np.setdiff1d(left, layer)
             order.extend(left[np.argsort(-score[left], kind="stable")].tolist())
             self.order = order
-        self.next = 0
-
-    def ask(self) -> list[int]:
-        self.next += 1
-        return [int(self.order[self.next - 1])]
-
-    def tell(self, indices, values) -> None:
-        pass
