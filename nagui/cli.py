@@ -32,7 +32,7 @@ from .space import Arch, InvalidArchError
 
 EXIT_DATA, EXIT_USAGE = 1, 2
 BENCH_SCRIPTS = {"flops": "flops_vs_naslib.py", "latency": "latency_cells.py", "predictor": "predictor.py",
-                 "generate": "generate.py", "supernet": "supernet.py"}
+                 "generate": "generate.py", "supernet": "supernet.py", "search": "search.py"}
 
 
 class UsageError(Exception):

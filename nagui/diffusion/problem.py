@@ -19,6 +19,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..data.benchmark import DATASETS, DEVICES, column
+from ..space import Arch
 from .constraints import Constraints
 from .guidance import Guidance
 from .objectives import PredictorObjective, TableObjective
@@ -109,7 +110,7 @@ def accuracy_predictor(bench, dataset: str, spec: PredictorSpec = PredictorSpec(
     all: fitted on every cell's target accuracy (an upper bound, not a search).
     Pretrained/fitted models are cached on disk (``cache_root``, default the user data dir)."""
     from ..predictor.ensemble import CheckpointError, Predictor, TrainConfig
-    from ..predictor.transfer import adapt, pretrain
+    from ..predictor.transfer import adapt
 
     target = column("test_acc", dataset)
     table = bench.table
@@ -128,13 +129,29 @@ def accuracy_predictor(bench, dataset: str, spec: PredictorSpec = PredictorSpec(
                              progress=lambda i, n: say(f"  member {i}/{n} trained"))
         pred.save(path)
         return pred
+    base = pretrained_predictor(table, dataset, spec, cache_root, say)
+    k_idx = np.random.default_rng(2000 + spec.seed).choice(len(archs), spec.k, replace=False) if spec.k else []
+    k_idx = [int(i) for i in k_idx]
+    values = [bench.query(i, target) for i in k_idx]       # the k target labels: counted queries
+    return adapt(base, target, [archs[i] for i in k_idx], values)
+
+
+def pretrained_predictor(table, dataset: str, spec: PredictorSpec = PredictorSpec(), cache_root: Path | None = None,
+                         say: Callable[[str], None] = log.info):
+    """The transfer base: a noise-aware ensemble pretrained on the OTHER datasets' test
+    accuracies of ``spec.pretrain_cells`` cells (never ``dataset``'s); cached on disk."""
+    from ..predictor.ensemble import CheckpointError, Predictor, TrainConfig
+    from ..predictor.transfer import pretrain
+
+    archs = [Arch.from_str(a) for a in table["arch"]]
+    config = TrainConfig(members=spec.members, epochs=spec.epochs, seed=0)
     sources = [column("test_acc", d) for d in DATASETS if d != dataset]
     rng = np.random.default_rng(1000)
     pre_idx = np.sort(rng.choice(len(archs), min(spec.pretrain_cells, len(archs)), replace=False))
     payload = {"kind": "pretrain", "sources": sources, "cells": len(pre_idx), **asdict(config)}
     path = _cache_dir("pretrain", payload, cache_root)
     try:
-        base = Predictor.load(path)
+        return Predictor.load(path)
     except CheckpointError:
         say(f"pretraining the guiding predictor on {', '.join(sources)} of {len(pre_idx)} cells "
             f"({spec.members} members x {spec.epochs} epochs; cached in {path}) ...")
@@ -142,10 +159,7 @@ def accuracy_predictor(bench, dataset: str, spec: PredictorSpec = PredictorSpec(
                         train_config=config, noise_aware=True,
                         progress=lambda i, n: say(f"  member {i}/{n} trained"))
         base.save(path)
-    k_idx = np.random.default_rng(2000 + spec.seed).choice(len(archs), spec.k, replace=False) if spec.k else []
-    k_idx = [int(i) for i in k_idx]
-    values = [bench.query(i, target) for i in k_idx]       # the k target labels: counted queries
-    return adapt(base, target, [archs[i] for i in k_idx], values)
+        return base
 
 
 def build_guidance(problem: Problem, acc_predictor, tables: CellTables, constraints: Constraints = Constraints(),

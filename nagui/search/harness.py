@@ -16,6 +16,7 @@ import numpy as np
 from ..data.benchmark import DATASETS, column
 from ..pareto import Objective, hypervolume_ratio, to_minimisation
 from .cells import CellIndex
+from .guided_diffusion import GuidedDiffusion
 from .local_search import LocalSearch
 from .mo_rea import MultiObjectiveREA
 from .naive_transfer import NaiveTransfer
@@ -26,7 +27,7 @@ from .rea import RegularizedEvolution
 from .strategy import SearchContext
 
 STRATEGIES = {s.name: s for s in (RandomSearch, RegularizedEvolution, LocalSearch, NSGA2Search, MultiObjectiveREA,
-                                  NaiveTransfer)}
+                                  NaiveTransfer, GuidedDiffusion)}
 
 
 @dataclass
@@ -54,13 +55,28 @@ class Trajectory:
         return [hypervolume_ratio(f[:b], front) for b in budgets]
 
 
-def make_context(table, problem: SearchProblem, cells: CellIndex | None = None) -> SearchContext:
+def default_models(table, problem: SearchProblem) -> dict:
+    """The cached diffusion prior and the transfer base for ``problem`` (trained if missing)."""
+    from ..diffusion.generate import load_or_train
+    from ..diffusion.problem import pretrained_predictor
+
+    return {"diffusion": load_or_train(), "pretrained": pretrained_predictor(table, problem.dataset)}
+
+
+def make_context(table, problem: SearchProblem, cells: CellIndex | None = None, models: dict | None = None
+                 ) -> SearchContext:
+    """What strategies may know: free costs, the other datasets' accuracies, and (for ours)
+    the diffusion prior and a predictor pretrained on the other datasets only."""
     free = {c: table[c].to_numpy(np.float64) for c in problem.costs}
     sources = {column("test_acc", d): table[column("test_acc", d)].to_numpy(np.float64)
                for d in DATASETS if d != problem.dataset}
     protocol = {"free": list(free), "transfer_sources": list(sources),
                 "target_labels": "only the cells this run trained (counted)"}
-    return SearchContext(cells or CellIndex(table), free, sources, protocol)
+    context = SearchContext(table, cells or CellIndex(table), free, sources, protocol,
+                            load_models=lambda: default_models(table, problem))
+    if models is not None:
+        context._models = models
+    return context
 
 
 def run_search(table, problem: SearchProblem, strategy: str, budget: int, seed: int = 0,
@@ -84,26 +100,36 @@ def run_search(table, problem: SearchProblem, strategy: str, budget: int, seed: 
         if stalls > 10 * budget:                       # a strategy that only re-asks seen cells
             raise RuntimeError(f"{strategy} asked only for cells it had already trained, {stalls} times in a row")
     protocol = {**context.protocol, "strategy": strategy, "seed": seed, "budget": budget}
+    if strategy == GuidedDiffusion.name:
+        protocol["guiding_predictor"] = context.models()["pretrained"].protocol
     return Trajectory(strategy, problem, budget, seed, oracle.queries, time.perf_counter() - start, protocol)
 
 
-def _run_one(args) -> Trajectory:
-    table, problem, strategy, budget, seed, context = args
+_FORKED_JOB: tuple | None = None        # what forked workers run (inherited, never pickled)
+
+
+def _run_seed(seed: int) -> Trajectory:
+    table, problem, strategy, budget, context = _FORKED_JOB
     return run_search(table, problem, strategy, budget, seed, context)
 
 
 def run_many(table, problem: SearchProblem, strategy: str, budget: int, seeds: Sequence[int],
-             processes: int | None = None) -> list[Trajectory]:
-    """Seeds in parallel over the machine's cores (fork: the table is shared, not copied)."""
+             processes: int | None = None, context: SearchContext | None = None) -> list[Trajectory]:
+    """Seeds in parallel over the machine's cores (fork: the table and models are shared, not copied)."""
     import multiprocessing as mp
 
-    context = make_context(table, problem)
-    jobs = [(table, problem, strategy, budget, s, context) for s in seeds]
-    processes = processes or min(len(jobs), os.cpu_count() or 1)
-    if processes <= 1 or len(jobs) == 1:
-        return [_run_one(j) for j in jobs]
-    with mp.get_context("fork").Pool(processes) as pool:
-        return pool.map(_run_one, jobs)
+    global _FORKED_JOB
+    context = context or make_context(table, problem)
+    seeds = list(seeds)
+    processes = processes or min(len(seeds), os.cpu_count() or 1)
+    _FORKED_JOB = (table, problem, strategy, budget, context)
+    try:
+        if processes <= 1 or len(seeds) == 1:
+            return [_run_seed(s) for s in seeds]
+        with mp.get_context("fork").Pool(processes) as pool:
+            return pool.map(_run_seed, seeds)
+    finally:
+        _FORKED_JOB = None
 
 
 __all__ = ["STRATEGIES", "Trajectory", "make_context", "run_many", "run_search", "true_front"]

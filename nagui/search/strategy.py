@@ -8,7 +8,7 @@ indices to train next; ``tell`` hands back their objective values.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -17,10 +17,20 @@ from .cells import CellIndex
 
 @dataclass
 class SearchContext:
+    table: object                                     # the NB201 table (a strategy reads free columns only)
     cells: CellIndex
     free: dict[str, np.ndarray]                       # cost column -> values for every cell
     sources: dict[str, np.ndarray] = field(default_factory=dict)   # other datasets' accuracies (transfer)
     protocol: dict = field(default_factory=dict)      # what each model was pretrained on
+    load_models: Callable[[], dict] | None = None     # the diffusion prior and the transfer base, on demand
+    _models: dict | None = None
+
+    def models(self) -> dict:
+        if self._models is None:
+            if self.load_models is None:
+                raise ValueError("this strategy needs the diffusion prior and the pretrained predictor")
+            self._models = self.load_models()
+        return self._models
 
 
 class Strategy(Protocol):
