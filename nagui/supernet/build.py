@@ -27,10 +27,10 @@ import torch
 
 from ..nets.supernet import SuperNetSpec, sub_cell_count
 from ..space import Arch
+from .config import BUILD_STRATEGIES as STRATEGIES
 from .coverage import CoverageScorer
 
 log = logging.getLogger(__name__)
-STRATEGIES = ("assemble", "direct")
 
 
 class BuildError(ValueError):

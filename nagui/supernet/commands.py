@@ -50,8 +50,8 @@ def cmd_build(args) -> int:
     from ..diffusion.generate import load_or_train, resolve_device
     from ..diffusion.problem import PredictorSpec
     from .build import BuildRequest, build, check_request
+    from .config import PRESETS
     from .run_folder import write_build
-    from .train import PRESETS
 
     preset = PRESETS[args.preset]
     slots = tuple(int(s) for s in args.slots.split(",")) if args.slots else preset["slots"]
@@ -218,8 +218,7 @@ def cmd_export(args) -> int:
 
 
 def add_parsers(sub) -> None:
-    from .build import STRATEGIES
-    from .train import PRESETS
+    from .config import BUILD_STRATEGIES as STRATEGIES, PRESETS
 
     sn = sub.add_parser("supernet", help="build, train, profile, select and export the super-network").add_subparsers(
         dest="supernet_command", required=True)
