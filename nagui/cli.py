@@ -10,7 +10,8 @@
     nagui diffusion train [...]       train the graph diffusion prior, save it (safetensors + JSON)
     nagui generate [...] --json OUT   guided samples near the Pareto front, one JSON object each
     nagui bench NAME                  run a benchmark script from bench/ (flops, latency, predictor, generate)
-    nagui app [--port N]              start the Streamlit app
+    nagui models status|ship          the default models: cached / shipped in assets/models; remake the shipped ones
+    nagui app [--port N]              start the Streamlit app (binds 127.0.0.1 unless --address says otherwise)
 
 Exit codes: 0 ok, 1 data problem, 2 bad input (one-line message on stderr).
 """
@@ -158,31 +159,18 @@ def cmd_bench(args) -> int:
 
 
 def cmd_predictor_train(args) -> int:
-    import numpy as np
-
     from .data import Benchmark
-    from .predictor.ensemble import Predictor, TrainConfig
+    from .predictor.report import PredictorSetupError, train_on_random_cells
 
     bench = Benchmark.load(args.data_dir)
-    objectives = [o.strip() for o in args.objectives.split(",") if o.strip()]
-    unknown = [o for o in objectives if o not in bench.table.columns]
-    if unknown:
-        raise UsageError(f"unknown objective(s) {unknown}; known: {', '.join(bench.metrics)}")
-    try:
-        given = {"members": args.members, "epochs": args.epochs}
-        config = TrainConfig(seed=args.seed, **{k: v for k, v in given.items() if v is not None})
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
     if not 1 <= args.train_size <= len(bench):
         raise UsageError(f"--train-size must be in 1..{len(bench)}, got {args.train_size}")
-    idx = np.random.default_rng(args.seed).choice(len(bench), args.train_size, replace=False)
-    archs = [bench.arch(int(i)) for i in idx]
-    rows = [bench.query(int(i), objectives) for i in idx]  # counted: these are the "trained" cells
-    targets = {o: [float("nan") if r[o] is None else r[o] for r in rows] for o in objectives}
-    protocol = {"train_cells": args.train_size, "sampling": f"uniform random cells, seed {args.seed}",
-                "labels_from": "benchmark table"}
-    predictor = Predictor.fit(archs, targets, train_config=config, noise_aware=args.noise_aware, protocol=protocol,
-                              progress=lambda i, n: print(f"member {i}/{n} trained", file=sys.stderr))
+    try:
+        predictor = train_on_random_cells(bench, args.objectives.split(","), args.train_size, members=args.members,
+                                          epochs=args.epochs, seed=args.seed, noise_aware=args.noise_aware,
+                                          progress=lambda i, n: print(f"member {i}/{n} trained", file=sys.stderr))
+    except PredictorSetupError as exc:
+        raise UsageError(str(exc)) from None
     out = predictor.save(args.out)
     print(f"saved predictor of {list(predictor.objectives)} ({args.train_size} cells, "
           f"{bench.counter.count} distinct cells queried) to {out}")
@@ -354,6 +342,47 @@ def _op_list(text: str | None) -> list[str]:
     return [t.strip() for t in (text or "").split(",") if t.strip()]
 
 
+def _default_model_dirs() -> dict[str, Path]:
+    from .data.benchmark import DATASETS
+    from .diffusion.generate import default_model_dir
+    from .diffusion.problem import pretrained_predictor_dir
+
+    dirs = {"diffusion prior": default_model_dir()}
+    dirs.update({f"guiding predictor base ({d})": pretrained_predictor_dir(d) for d in DATASETS})
+    return dirs
+
+
+def cmd_models_status(args) -> int:
+    from .shipped_models import SHIPPED_DIR
+
+    for what, path in _default_model_dirs().items():
+        cached = "cached" if path.is_dir() else "missing"
+        shipped = "shipped" if (SHIPPED_DIR / path.name).is_dir() else "not shipped"
+        print(f"{what:<40} {cached:<8} {shipped:<12} {path}")
+    return 0
+
+
+def cmd_models_ship(args) -> int:
+    """Train what is missing (exactly as the app and `nagui generate` would) and copy the
+    default models into assets/models."""
+    from .data import Benchmark
+    from .data.benchmark import DATASETS
+    from .diffusion.generate import load_or_train
+    from .diffusion.problem import pretrained_predictor
+    from .shipped_models import ship
+
+    def say(text):
+        print(text, file=sys.stderr)
+
+    load_or_train(say=say)
+    table = Benchmark.load(args.data_dir).table
+    for d in DATASETS:
+        pretrained_predictor(table, d, say=say)
+    for what, path in _default_model_dirs().items():
+        print(f"{what}: {ship(path)}")
+    return 0
+
+
 def cmd_app(args) -> int:
     app = REPO_ROOT / "app.py"
     if not app.is_file():
@@ -362,7 +391,7 @@ def cmd_app(args) -> int:
     if args.data_dir:
         env["NAGUI_DATA_DIR"] = str(Path(args.data_dir).resolve())
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+           "--server.address", args.address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     return subprocess.call(cmd, env=env, cwd=REPO_ROOT)
 
 
@@ -483,8 +512,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_supernet_parsers(sub)
 
+    models = sub.add_parser("models", help="the default models (diffusion prior, guiding predictor bases)"
+                            ).add_subparsers(dest="models_command", required=True)
+    p = models.add_parser("status", help="which default models are cached and which are shipped")
+    p.set_defaults(func=cmd_models_status)
+    p = models.add_parser("ship", help="train what is missing and copy the default models into assets/models")
+    data_dir_arg(p)
+    p.set_defaults(func=cmd_models_ship)
+
     p = sub.add_parser("app", help="start the Streamlit app")
     p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--address", default="127.0.0.1",
+                   help="interface to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens it to the network)")
     data_dir_arg(p)
     p.set_defaults(func=cmd_app)
     return parser

@@ -52,3 +52,44 @@ def tiny_predictor(bench):
     values = bench.table["test_acc@cifar10"].to_numpy()[idx]
     return Predictor.fit(archs, {"test_acc@cifar10": values}, train_config=TrainConfig(members=2, epochs=10),
                          noise_aware=True, hidden=32, layers=2)
+
+
+# A user data dir holding one tiny, really trained and profiled super-network run (the app
+# pages and the browser tests read it through the run store). Training quality is not
+# under test; the numbers are real measurements of this tiny network.
+TINY_SUPER_CELL = "|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_1x1~1|avg_pool_3x3~2|"
+TINY_TRAIN = {"epochs": 1, "batch_size": 32, "train_per_class": 20, "heldout": 100, "random_masks": 1}
+TINY_PROFILE = {"calibration_images": 64, "latency_runs": 5, "latency_warmup": 1}
+
+
+@pytest.fixture(scope="session")
+def images_root(data_dir):
+    root = data_dir / "cifar10-jpeg"
+    if not (root / "train").is_dir():
+        pytest.skip(f"CIFAR-10 images not found at {root}; run `nagui data fetch` or set NAGUI_DATA_DIR")
+    return root
+
+
+@pytest.fixture(scope="session")
+def trained_home(tmp_path_factory, images_root, bench):
+    """``XDG_DATA_HOME`` for tests: a run store with one profiled tiny super-network run."""
+    import os
+
+    from nagui.runs import RunStore
+    from nagui.workflows.supernet_runs import create_run, profile_run, train_run
+
+    home = tmp_path_factory.mktemp("xdg-data")
+    old = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(home)
+    try:
+        store = RunStore()
+        run = create_run(store, TINY_SUPER_CELL, slots=(2, 2, 2), channels=4, train_overrides=TINY_TRAIN,
+                         profile_settings=TINY_PROFILE, name="tiny test run")
+        run = train_run(store, run, device="cpu", data_root=images_root)
+        profile_run(store, run, limit=24, bench=bench, data_root=images_root)
+    finally:
+        if old is None:
+            os.environ.pop("XDG_DATA_HOME", None)
+        else:
+            os.environ["XDG_DATA_HOME"] = old
+    return home

@@ -109,3 +109,13 @@ def slider_bounds(values: pd.Series | Sequence[float], decimals: int = 0) -> tup
     s = pd.Series(values, dtype="float64").dropna()
     scale = 10 ** decimals
     return math.floor(s.min() * scale) / scale, math.ceil(s.max() * scale) / scale
+
+
+def iso_class(table: pd.DataFrame, index: int) -> pd.DataFrame:
+    """Every cell of ``index``'s isomorphism class (NB201's rule: same ``canonical_id``),
+    the canonical cell (smallest index) first. The cells differ only in how their ops are
+    drawn; each has its own table row (the accuracies are separate training runs)."""
+    if index not in table.index:
+        raise KeyError(f"NB201 index {index} not in the table (0..{len(table) - 1})")
+    cid = table.at[index, "canonical_id"]
+    return table[table["canonical_id"].to_numpy() == cid].sort_index()

@@ -49,6 +49,10 @@ def load_or_train(path: str | Path | None = None, config: DiffusionTrainConfig =
     saved there first when no checkpoint exists. A checkpoint that exists but does not
     load is an error, never silently replaced."""
     path = Path(path) if path else default_model_dir(config)
+    if path == default_model_dir(config):
+        from ..shipped_models import provide
+
+        provide(path)
     if (path / "diffusion.json").exists() or (path / "denoiser.safetensors").exists():
         return DiffusionModel.load(path)
     say(f"training the diffusion prior ({config.schedule}, {config.train_set} cells, {config.steps} steps) "

@@ -136,6 +136,17 @@ def accuracy_predictor(bench, dataset: str, spec: PredictorSpec = PredictorSpec(
     return adapt(base, target, [archs[i] for i in k_idx], values)
 
 
+def pretrained_predictor_dir(dataset: str, spec: PredictorSpec = PredictorSpec(), cache_root: Path | None = None,
+                             cells: int = 15625) -> Path:
+    """Where :func:`pretrained_predictor` caches the transfer base for ``dataset``."""
+    from ..predictor.ensemble import TrainConfig
+
+    config = TrainConfig(members=spec.members, epochs=spec.epochs, seed=0)
+    sources = [column("test_acc", d) for d in DATASETS if d != dataset]
+    payload = {"kind": "pretrain", "sources": sources, "cells": min(spec.pretrain_cells, cells), **asdict(config)}
+    return _cache_dir("pretrain", payload, cache_root)
+
+
 def pretrained_predictor(table, dataset: str, spec: PredictorSpec = PredictorSpec(), cache_root: Path | None = None,
                          say: Callable[[str], None] = log.info):
     """The transfer base: a noise-aware ensemble pretrained on the OTHER datasets' test
@@ -143,13 +154,15 @@ def pretrained_predictor(table, dataset: str, spec: PredictorSpec = PredictorSpe
     from ..predictor.ensemble import CheckpointError, Predictor, TrainConfig
     from ..predictor.transfer import pretrain
 
+    from ..shipped_models import provide
+
     archs = [Arch.from_str(a) for a in table["arch"]]
     config = TrainConfig(members=spec.members, epochs=spec.epochs, seed=0)
     sources = [column("test_acc", d) for d in DATASETS if d != dataset]
     rng = np.random.default_rng(1000)
     pre_idx = np.sort(rng.choice(len(archs), min(spec.pretrain_cells, len(archs)), replace=False))
-    payload = {"kind": "pretrain", "sources": sources, "cells": len(pre_idx), **asdict(config)}
-    path = _cache_dir("pretrain", payload, cache_root)
+    path = pretrained_predictor_dir(dataset, spec, cache_root, cells=len(archs))
+    provide(path)
     try:
         return Predictor.load(path)
     except CheckpointError:

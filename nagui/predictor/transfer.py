@@ -94,7 +94,8 @@ def adapt(pretrained: Predictor, target: str, archs: Sequence[Arch] = (), values
         for i, member in enumerate(members):
             _fine_tune(member, x, y, len(sources), sx, sy, steps, lr, seed * 7919 + i)
     protocol = {**pretrained.protocol, "stage": "adapted", "target": target, "k": len(archs),
-                "target_labels_seen": len(archs), "mode": mode if len(archs) else "k0: mean of source heads",
+                "target_labels_seen": len(archs), "target_archs": [a.to_str() for a in archs],
+                "mode": mode if len(archs) else "k0: mean of source heads",
                 "source_weights": dict(zip(sources, np.round(weights, 4).tolist()))}
     return Predictor(config, pretrained.train_config, members, norm_mean, norm_std, calibration, protocol)
 

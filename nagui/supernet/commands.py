@@ -224,7 +224,7 @@ def add_parsers(sub) -> None:
         dest="supernet_command", required=True)
 
     def common(p, images=True):
-        p.add_argument("--run", help="run folder (default: <user data dir>/runs/supernet)")
+        p.add_argument("--run", help="run folder (default: <user data dir>/runs/supernet/default)")
         if images:
             p.add_argument("--images", help="ImageFolder root with train/ (default: <data dir>/cifar10-jpeg)")
         p.add_argument("--data-dir", help="NB201 data folder (default: NAGUI_DATA_DIR or ../shared/data)")

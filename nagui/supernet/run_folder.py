@@ -25,7 +25,7 @@ class RunFolderError(ValueError):
 def default_run_dir() -> Path:
     from ..measure.cache import user_data_dir
 
-    return user_data_dir() / "runs" / "supernet"
+    return user_data_dir() / "runs" / "supernet" / "default"
 
 
 def write_build(run_dir: str | Path, spec: SuperNetSpec, preset: str, build: dict) -> Path:

@@ -1,4 +1,4 @@
-"""The Benchmark page and app.py under Streamlit's AppTest (no browser)."""
+"""The Search space page and app.py under Streamlit's AppTest (no browser)."""
 from pathlib import Path
 
 import pytest
@@ -6,7 +6,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 REPO = Path(__file__).resolve().parents[2]
-PAGE = str(REPO / "pages" / "benchmark.py")
+PAGE = str(REPO / "app_pages" / "search_space.py")
 APP = str(REPO / "app.py")
 BEST = "|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
 OTHER = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
@@ -38,7 +38,7 @@ def test_missing_data_shows_error_not_traceback(tmp_path, monkeypatch):
 
 def test_renders_all_cells_and_default_best(at_page, bench):
     assert not at_page.exception
-    assert at_page.title[0].value == "NAS-Bench-201 benchmark"
+    assert at_page.title[0].value == "Search space"
     assert count_text(at_page).startswith("**15,625** of 15,625")
     table = at_page.dataframe[0].value
     assert len(table) == 15_625
@@ -103,4 +103,24 @@ def test_row_selection_shows_that_cell(at_page, bench):
 def test_app_runs(data_dir):
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
+    at.switch_page("app_pages/search_space.py").run()
+    assert not at.exception and at.title[0].value == "Search space"
     assert any("cells match" in m.value for m in at.markdown)
+
+
+def test_canonical_class_of_a_cell(at_page, bench):
+    table = bench.table
+    # the default (CIFAR-10 best) cell is alone in its class
+    assert metric(at_page, "Class size (cells)") == "1"
+    assert any("No other cell is isomorphic" in i.value for i in at_page.info)
+    # cell 72 belongs to the class of cell 3 (60 cells)
+    at_page.text_input(key="cell_query").input("72").run()
+    assert not at_page.exception and not at_page.error
+    cid = int(table.at[72, "canonical_id"])
+    members = table.index[table["canonical_id"] == cid]
+    assert metric(at_page, "Canonical id") == f"#{cid}" and cid == members.min() < 72
+    assert metric(at_page, "Class size (cells)") == f"{len(members)}" == "60"
+    others = at_page.dataframe[1].value  # [0] the cells, [1] the class, [2] all values
+    assert sorted(others.index) == sorted(i for i in members if i != 72)
+    assert (others["arch"] == table.loc[others.index, "arch"]).all()
+    assert any(f"`{table.at[cid, 'arch']}`" in m.value for m in at_page.markdown)

@@ -1,23 +1,20 @@
-"""Benchmark page: browse, filter and inspect the 15,625 NAS-Bench-201 cells."""
+"""Search space page: browse, filter and inspect the 15,625 NAS-Bench-201 cells, each with its
+isomorphism class."""
 import math
 
 import streamlit as st
 
-from nagui.data import COLUMN_DOCS, Benchmark, DataError
+from nagui.data import COLUMN_DOCS
 from nagui.data.filters import (ACCURACY_COLUMNS, COLUMN_HELP, DEFAULT_COLUMNS, TableFilter, apply_filter, column_groups,
-                                slider_bounds)
-from nagui.space import OPS, InvalidArchError
+                                iso_class, slider_bounds)
+from nagui.space import OPS, Arch, InvalidArchError, iso_key
 from nagui.viz import cell_figure
+from app_ui.common import benchmark_or_stop
 
 BEST_METRIC = "test_acc@cifar10"
 METRICS = [("CIFAR-10 test acc", "test_acc@cifar10", "{:.2f}%"), ("CIFAR-100 test acc", "test_acc@cifar100", "{:.2f}%"),
            ("ImageNet16-120 test acc", "test_acc@ImageNet16-120", "{:.2f}%"),
            ("FLOPs", "flops", "{:.2f} M"), ("Params", "params", "{:.3f} M")]
-
-
-@st.cache_resource(show_spinner="Loading the NAS-Bench-201 tables…")
-def load_benchmark() -> Benchmark:
-    return Benchmark.load()  # data dir: NAGUI_DATA_DIR, ../shared/data or the user cache
 
 
 def fmt(value, pattern="{:.4g}") -> str:
@@ -26,11 +23,7 @@ def fmt(value, pattern="{:.4g}") -> str:
     return pattern.format(value) if isinstance(value, float) else str(value)
 
 
-try:
-    bench = load_benchmark()
-except DataError as exc:
-    st.error(str(exc))
-    st.stop()
+bench = benchmark_or_stop()
 table = bench.table
 
 # ---- sidebar: filters -----------------------------------------------------------
@@ -63,8 +56,8 @@ flt = TableFilter(acc_column=acc_col, min_acc=min_acc or None,
 shown = apply_filter(table, flt)
 
 # ---- main: the table ----------------------------------------------------------------
-st.title("NAS-Bench-201 benchmark")
-st.caption("Every cell of the NB201 search space with its accuracies, cost and measured latencies. "
+st.title("Search space")
+st.caption("Every cell of the NAS-Bench-201 search space with its accuracies, cost and measured latencies. "
            "Click a column header to sort, a row to inspect the cell.")
 st.markdown(f"**{len(shown):,}** of {len(table):,} cells match", help="Change the filters in the sidebar")
 
@@ -126,6 +119,39 @@ if index is not None:
         grid[len(METRICS) % 2].metric("Unique cell", "yes" if values["canonical_id"] == index else
                                       f"no, #{values['canonical_id']}", border=True,
                                       help="canonical_id: smallest NB201 index of its isomorphism class")
+
+    # ---- the cell's isomorphism class (NB201's rule) ------------------------------
+    st.subheader("Canonical class")
+    members = iso_class(table, index)
+    cid, size = int(values["canonical_id"]), len(members)
+    st.caption("Cells that differ only in how the same computation is drawn (parallel branches swapped, a "
+               "`none` edge or a zero input in another place) form one isomorphism class under NB201's rule "
+               "(6,466 classes). The class is named by its canonical id, its smallest NB201 index. Each cell "
+               "was trained separately, so accuracies within a class differ by training noise.")
+    c1, c2, c3 = st.columns([1, 1, 3])
+    c1.metric("Canonical id", f"#{cid}", border=True, help=COLUMN_HELP["canonical_id"])
+    c2.metric("Class size (cells)", f"{size:,}", border=True,
+              help="Number of NB201 cells in this isomorphism class, this one included")
+    with c3:
+        st.markdown(f"Canonical cell: `{table.at[cid, 'arch']}`" + (" (this cell)" if cid == index else ""))
+        st.markdown(f"Class key: `{iso_key(Arch.from_str(values['arch']))}`",
+                    help="NB201's to_unique_str: each node as the sorted sum of (input)@op terms, # = zero")
+    others = members[members.index != index]
+    if others.empty:
+        st.info("No other cell is isomorphic to this one: its class has this cell only.")
+    else:
+        class_cols = ["arch", *(c for _, c, _ in METRICS)]
+        st.markdown(f"The other **{len(others):,}** cell{'' if len(others) == 1 else 's'} of class #{cid}:")
+        st.dataframe(others[class_cols], key="iso_class", height=min(36 + 35 * len(others), 300),
+                     column_config={"_index": st.column_config.NumberColumn("index", help=COLUMN_HELP["index"]),
+                                    "arch": st.column_config.TextColumn("arch", width="large",
+                                                                        help=COLUMN_HELP["arch"]),
+                                    **{c: st.column_config.NumberColumn(label + (" (%)" if "%" in pat else
+                                                                                 " (M)"),
+                                                                        help=COLUMN_DOCS[c],
+                                                                        format="%.3f" if c == "params" else "%.2f")
+                                       for label, c, pat in METRICS}})
+
     with st.expander("All values of this cell"):
         st.dataframe({"column": list(values), "value": [fmt(v) for v in values.values()],
                       "description": [COLUMN_HELP.get(c, "") for c in values]}, hide_index=True, key="cell_values",

@@ -1,0 +1,137 @@
+"""Deploy: metric sliders choose the blocks; every choice is measured again here; download it."""
+import math
+
+import streamlit as st
+
+from nagui.nets.supernet import EDGE_STATES, BlockMask, MaskError
+from nagui.space import EDGES
+from nagui.supernet.select import pareto_set
+from nagui.viz import macro_figure, subnet_scatter, supercell_figure
+from nagui.workflows.deploy import Deployment
+from nagui.workflows.supernet_runs import stage_of, supernet_runs
+from app_ui.common import benchmark_or_stop, load_benchmark, run_store
+
+STATE_WORDS = {"on": "on (its op)", "skip": "skip", "none": "off"}
+
+bench = benchmark_or_stop()
+store = run_store()
+st.title("Deploy")
+st.caption("Move the limits: the most accurate measured sub-network within them is chosen, drawn with its blocks, "
+           "and measured again on this machine (FLOPs with thop, latency with onnxruntime, accuracy on held-out "
+           "images after BN recalibration). Toggle blocks by hand to try any other sub-network; a new one is "
+           "measured live, then cached.")
+
+runs = [r for r in supernet_runs(store) if stage_of(r) == "profiled"]
+if not runs:
+    st.info("No trained and profiled super-network yet. Train one on the **Supernet** page, or press **Build "
+            "everything missing** on the **Home** page (the quick preset takes about 6 minutes on 2 CPU cores).")
+    st.stop()
+ids = [r.id for r in runs]
+if st.session_state.get("dep_run") not in ids:
+    st.session_state["dep_run"] = ids[0]
+run_id = st.selectbox("Super-network", ids, key="dep_run",
+                      format_func=lambda i: next(f"{r.name} · {r.id}" for r in runs if r.id == i))
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the super-network and its held-out images…")
+def deployment_for(run_id: str, trained_at: float | None) -> Deployment:
+    return Deployment(run_store().get(run_id), bench=load_benchmark())
+
+
+run = store.get(run_id)
+try:
+    deployment = deployment_for(run.id, run.finished)
+    bounds = deployment.bounds()
+except (ValueError, OSError) as exc:
+    st.error(f"This super-network cannot be used: {exc}")
+    st.stop()
+spec = deployment.spec
+
+
+def _slider(label, key, b, fmt, default_high, help_):
+    """A slider over the measured range, its ends rounded outwards to the step, so both
+    ends are reachable and each end alone is feasible."""
+    step = max(10 ** math.floor(math.log10(max(b.hi - b.lo, 1e-6) / 200)), 1e-4)
+    lo, hi = math.floor(b.lo / step) * step, math.ceil(b.hi / step) * step
+    lo, hi = round(lo, 6), round(hi if hi > lo else lo + step, 6)
+    return st.slider(label, lo, hi, hi if default_high else lo, step, format=fmt, key=key, help=help_)
+
+
+@st.fragment
+def chooser():
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        max_lat = _slider("Max latency here (ms)", "dep_max_latency", bounds["latency_ms"], "%.3f", True,
+                          "onnxruntime p50 latency on this machine, batch 1")
+    with c2:
+        max_flops = _slider("Max FLOPs (M)", "dep_max_flops", bounds["flops"], "%.2f", True, "thop, per image")
+    with c3:
+        min_acc = _slider("Min held-out accuracy (%)", "dep_min_accuracy", bounds["accuracy"], "%.1f", False,
+                          "Shared-weight accuracy on the held-out images after BN recalibration")
+    sel = deployment.choose(max_latency_ms=max_lat, max_flops=max_flops, min_accuracy=min_acc)
+    if sel.ok:
+        base = sel.best["mask"]
+        st.success(f"Chosen: the most accurate of {sel.feasible} measured sub-networks within the limits.")
+    else:
+        st.error(sel.message)
+        base = sel.nearest["mask"]
+        st.caption("Shown below: the nearest feasible sub-network.")
+
+    manual = st.toggle("Adjust blocks by hand", key="dep_manual")
+    mask_text = base
+    if manual:
+        start = BlockMask.parse(base, spec)
+        cols = st.columns(len(EDGES))
+        edges = []
+        for k, ((s, d), col) in enumerate(zip(EDGES, cols)):
+            choices = [c for c in EDGE_STATES if c in spec.edge_choices(k)]
+            edges.append(col.selectbox(f"edge {s}→{d} ({spec.super_cell.ops[k]})", choices,
+                                       index=choices.index(start.edges[k]) if start.edges[k] in choices else 0,
+                                       format_func=STATE_WORDS.get, key=f"dep_edge_{k}::{base}"))
+        cols = st.columns(len(spec.slots))
+        slots = []
+        for si, (n, col) in enumerate(zip(spec.slots, cols)):
+            with col:
+                slots.append("".join("1" if st.checkbox(f"cell {si + 1}.{i + 1}", value=bool(start.slots[si][i]),
+                                                        key=f"dep_slot_{si}_{i}::{base}") else "0"
+                                     for i in range(n)))
+        mask_text = ",".join(edges) + "|" + ",".join(slots)
+    try:
+        record = deployment.measure(mask_text)
+    except MaskError as exc:
+        st.error(f"That combination of blocks is not a working network: {exc}")
+        return
+
+    st.markdown(f"**Sub-network** `{record['mask']}` → cell `{record['cell']}`, depth {record['depth']}")
+    m = st.columns(5)
+    m[0].metric("Held-out accuracy", f"{record['accuracy']:.2f}%", border=True,
+                help=f"{record['heldout_images']} held-out images")
+    m[1].metric("FLOPs", f"{record['flops']:.3f} M", border=True)
+    m[2].metric("Params", f"{record['params']:.4f} M", border=True)
+    m[3].metric("Latency here (onnxruntime)", f"{record['latency_ms']:.3f} ms", border=True,
+                help=f"p50; p90 {record['latency_p90_ms']:.3f} ms; {record.get('measured_on', '')}")
+    m[4].metric("Measured", "cached" if record["cached"] else f"now, {record['wall_s']:.2f} s", border=True,
+                help="Each sub-network is measured once per checkpoint, then read from the run's cache"
+                     + ("; it waited for another session's measurement" if record.get("queued") else ""))
+    left, right = st.columns([5, 6])
+    with left:
+        st.plotly_chart(supercell_figure(spec.super_cell, record["mask"], title="Cell: which edges are on"),
+                        config={"displayModeBar": False}, key="dep_cell")
+    with right:
+        records = deployment.records()
+        st.plotly_chart(subnet_scatter(records, current=record, pareto=pareto_set(records, ("accuracy",
+                                                                                            "latency_ms"))),
+                        key="dep_scatter", config={"displaylogo": False})
+    st.plotly_chart(macro_figure(spec, record["mask"]), config={"displayModeBar": False}, key="dep_macro")
+    name = "subnet-" + record["mask"].replace(",", "").replace("|", "_")
+    d1, d2 = st.columns(2)
+    d1.download_button("Download ONNX", data=lambda m=record["mask"]: deployment.export(m)["onnx"].read_bytes(),
+                       file_name=f"{name}.onnx", mime="application/octet-stream", on_click="ignore",
+                       key="dep_dl_onnx", icon=":material/download:")
+    d2.download_button("Download PyTorch (safetensors + JSON)",
+                       data=lambda m=record["mask"]: deployment.pytorch_zip(m), file_name=f"{name}.zip",
+                       mime="application/zip", on_click="ignore", key="dep_dl_torch", icon=":material/download:",
+                       help="Load with nagui.supernet.export.load_subnetwork(folder) after unzipping")
+
+
+chooser()

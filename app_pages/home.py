@@ -1,0 +1,67 @@
+"""Home: what nagui does, each stage's status, and one button that builds what is missing."""
+import streamlit as st
+
+from nagui.workflows.pipeline import build_missing, compute_device, stage_status
+from app_ui.common import load_benchmark, run_store, task_panel, tasks
+
+st.title("nagui")
+st.markdown("**Multi-objective neural architecture search you can steer.** A graph diffusion model, guided by a "
+            "performance predictor, generates NAS-Bench-201 cells near the accuracy–cost Pareto front. They are "
+            "folded into one super-network whose blocks can be switched off; it is trained once, and you pick the "
+            "deployed sub-network afterwards with sliders while every choice is measured again live.")
+
+st.graphviz_chart("""
+digraph {
+  rankdir=LR; bgcolor="transparent";
+  node [shape=box, style="rounded,filled", fillcolor="#f0f2f6", color="#31333f", fontname="sans-serif", fontsize=11];
+  edge [color="#7f7f7f"];
+  data [label="NB201 tables\\n15,625 cells"];
+  pred [label="Predictor\\n(transfer, 90% intervals)"];
+  diff [label="Guided diffusion\\n(graph denoiser)"];
+  gen  [label="Generated cells\\nnear the front"];
+  sn   [label="Super-network\\n(disableable blocks)"];
+  tr   [label="Train once\\n(sandwich rule)"];
+  prof [label="Profile masks\\nFLOPs · ORT latency · accuracy"];
+  dep  [label="Deploy by slider\\nONNX / PyTorch", fillcolor="#d9ead3"];
+  data -> pred -> diff -> gen -> sn -> tr -> prof -> dep;
+  data -> diff;
+}
+""", use_container_width=True)
+
+store = run_store()
+st.subheader("Pipeline status")
+st.caption(f"Compute: {compute_device()}. Runs and models live in `{store.root}` and survive a restart.")
+stages = stage_status(store)
+cols = st.columns(len(stages))
+for col, stage in zip(cols, stages):
+    with col:
+        st.metric(stage.title, "ready" if stage.ready else "missing", border=True,
+                  delta="✓" if stage.ready else "to build", delta_color="normal" if stage.ready else "off")
+        st.caption(stage.detail)
+
+manager = tasks()
+task = manager.get("pipeline:build-missing")
+missing = [s.title for s in stages if not s.ready]
+if missing:
+    st.info("Missing: " + ", ".join(missing) + ". One click builds them on the defaults (CIFAR-10, accuracy vs "
+            "FLOPs, the quick super-network preset: about 8 minutes on 2 CPU cores, much less on a GPU). "
+            "The Generate page works as soon as the predictor and the diffusion prior are ready.")
+busy = task is not None and task.running
+if st.button("Build everything missing", type="primary", disabled=busy or not missing, key="build_missing"):
+    store_root = store.root
+
+    def job(t):
+        return build_missing(run_store(), load_benchmark, report=t.report)
+
+    task = manager.start("pipeline:build-missing", "Building the missing stages", job)
+task_panel(task, key="build_missing")
+
+st.subheader("Pages")
+st.markdown("""
+- **Search space** — browse, filter and sort all 15,625 cells; any cell as a DAG with its metrics and class.
+- **Predictor** — train or load the multi-objective predictor; predicted vs true and Kendall τ per objective.
+- **Generate** — guided samples for your objectives and constraints, on the whole table's Pareto scatter.
+- **Supernet** — build the super-network from the generated front, train it, see its blocks.
+- **Deploy** — sliders choose the blocks; every choice is measured again here; download ONNX / PyTorch.
+- **Benchmarks** — the search harness's results against the baselines.
+""")

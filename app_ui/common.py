@@ -1,0 +1,68 @@
+"""Process-wide resources for the pages (cached once per server) and small widgets."""
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from nagui.data import Benchmark, DataError
+from nagui.runs import RunStore
+from nagui.tasks import Task, TaskManager, task_manager
+
+
+@st.cache_resource(show_spinner="Loading the NAS-Bench-201 tables…")
+def load_benchmark() -> Benchmark:
+    return Benchmark.load()  # data dir: NAGUI_DATA_DIR, ../shared/data or the user cache
+
+
+def benchmark_or_stop() -> Benchmark:
+    """The tables, or a readable error on the page and a stop."""
+    try:
+        return load_benchmark()
+    except DataError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
+def run_store() -> RunStore:
+    # not cached: cheap, and a cached one would keep a deleted user data dir's path
+    return RunStore()
+
+
+def tasks() -> TaskManager:
+    return task_manager()
+
+
+def task_panel(task: Task | None, *, key: str, show_log: bool = True) -> None:
+    """Progress, cancel button and outcome of a background task. While it runs, the panel
+    refreshes itself every second (a fragment), and reruns the page once when it ends."""
+    if task is None:
+        return
+
+    @st.fragment(run_every=1.0 if task.running else None)
+    def _panel():
+        if task.running:
+            label = f"{task.label}: {task.text or 'starting…'} ({task.elapsed:.0f} s)"
+            st.progress(task.fraction or 0.0, text=label)
+            if st.button("Cancel", key=f"cancel::{key}", help="Stop at the next progress point"):
+                task.cancel()
+                st.toast(f"Cancelling {task.label}…")
+            st.session_state[f"_was_running::{key}"] = True
+        else:
+            if task.status == "done":
+                st.success(f"{task.label}: done in {task.elapsed:.0f} s")
+            elif task.status == "cancelled":
+                st.warning(task.error or f"{task.label} was cancelled")
+            else:
+                st.error(f"{task.label} failed: {task.error}")
+            if st.session_state.pop(f"_was_running::{key}", False):
+                st.rerun()  # the page shows the new result
+        if show_log and task.lines:
+            with st.expander("Log", expanded=False):
+                st.code("\n".join(task.lines), language=None)
+
+    _panel()
+
+
+def fmt_time(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "–"

@@ -1,0 +1,267 @@
+"""Objective scatter plots: the whole search space with its true Pareto front and
+generated cells, and the profiled sub-networks of a super-network.
+
+Every point carries an id in ``customdata`` (NB201 index, or mask text for sub-networks)
+so a click in the app maps back to an architecture. Axis labels name units
+(:func:`axis_label`); accuracies are maximised, every cost minimised (:func:`maximise`).
+The search-space plot uses WebGL throughout: Plotly draws WebGL traces above SVG ones,
+so mixing them would hide the front under the 15,625 grey points.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from ..pareto import Objective, non_dominated, to_minimisation
+
+OBJECTIVE_COLORS: dict[str, str] = {
+    "accuracy": "#2ca02c",
+    "flops": "#1f77b4",
+    "params": "#9467bd",
+    "latency": "#d62728",
+    "memory": "#ff7f0e",
+}
+OTHER_COLOR = "#31333f"
+BACKGROUND_COLOR = "#c8c8c8"
+FRONT_COLOR = "#31333f"
+GENERATED_COLOR = "#e45756"
+BASELINE_COLOR = "#4c78a8"
+SELECTED_COLOR = "#ff7f0e"
+
+_DATASET_NAMES = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120": "ImageNet16-120",
+                  "cifar10-valid": "CIFAR-10 (train split)"}
+_ACC_METRICS = {"test_acc": "test accuracy", "valid_acc": "validation accuracy",
+                "test_acc_12ep": "test accuracy, 12 epochs", "valid_acc_12ep": "validation accuracy, 12 epochs"}
+
+
+def objective_kind(column: str) -> str | None:
+    """"accuracy" | "flops" | "params" | "latency" | "memory", or None if unknown."""
+    metric = column.split("@")[0].lower()
+    if metric in ("accuracy", "acc") or metric.endswith("_acc") or "_acc_" in metric or metric.startswith("acc"):
+        return "accuracy"
+    if "flop" in metric:
+        return "flops"
+    if metric.startswith("param"):
+        return "params"
+    if "latency" in metric:
+        return "latency"
+    if "mem" in metric or metric.endswith("_mb") or metric.endswith("_bytes"):
+        return "memory"
+    return None
+
+
+def maximise(column: str) -> bool:
+    """Accuracies are maximised; everything else is a cost."""
+    return objective_kind(column) == "accuracy"
+
+
+def objective_color(column: str) -> str:
+    return OBJECTIVE_COLORS.get(objective_kind(column) or "", OTHER_COLOR)
+
+
+def axis_label(column: str) -> str:
+    """A human axis title with units, e.g. ``"test_acc@cifar10"`` -> ``"CIFAR-10 test accuracy (%)"``."""
+    metric, _, where = column.partition("@")
+    kind = objective_kind(column)
+    if column == "accuracy":
+        return "Held-out accuracy (%)"
+    if column == "latency_ms":
+        return "Latency here, onnxruntime (ms)"
+    if column == "latency_p90_ms":
+        return "Latency here, onnxruntime p90 (ms)"
+    if kind == "accuracy":
+        words = _ACC_METRICS.get(metric, metric.replace("_", " "))
+        if where:
+            return f"{_DATASET_NAMES.get(where, where)} {words} (%)"
+        return f"{words[0].upper()}{words[1:]} (%)"
+    if kind == "flops":
+        return "FLOPs (M)"
+    if kind == "params":
+        return "Params (M)"
+    if kind == "latency":
+        if where == "local":
+            return "Latency on this machine (ms)"
+        return f"Latency on {where} (ms)" if where else "Latency (ms)"
+    if kind == "memory":
+        name = "Peak activation memory" if "activation" in metric else "Memory"
+        return f"{name} on {where} (MB)" if where else f"{name} (MB)"
+    return column
+
+
+def direction_hint(column: str, axis: str) -> str:
+    """Which way is better along ``axis`` ("x" or "y"): "→ better", "← better", "↑ better", "↓ better"."""
+    up = maximise(column)
+    if axis == "x":
+        return "→ better" if up else "← better"
+    return "↑ better" if up else "↓ better"
+
+
+def _corner_hint(x: str, y: str) -> str:
+    corners = {(True, True): "↗", (False, True): "↖", (True, False): "↘", (False, False): "↙"}
+    return corners[(maximise(x), maximise(y))]
+
+
+def true_front(table: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
+    """The rows of ``table`` non-dominated in (``x``, ``y``) (accuracy maximised, costs
+    minimised; rows with NaN in either are ignored), sorted by ``x`` then ``y``."""
+    for col in (x, y):
+        if col not in table.columns:
+            raise KeyError(f"unknown column {col!r}; known: {', '.join(map(str, table.columns))}")
+    values = table[[x, y]].to_numpy(dtype=np.float64)
+    f = to_minimisation(values, [Objective(x, maximise(x)), Objective(y, maximise(y))])
+    rows = table.iloc[non_dominated(f)]
+    return rows.sort_values([x, y], kind="stable")
+
+
+def _nb201_index(df: pd.DataFrame) -> np.ndarray:
+    if "index" in df.columns:
+        return df["index"].to_numpy()
+    return df.index.to_numpy()
+
+
+def _as_frame(points, x: str, y: str, what: str) -> pd.DataFrame:
+    """A DataFrame with columns x and y from a DataFrame, records, or an (n, 2) array."""
+    if isinstance(points, pd.DataFrame):
+        df = points
+    elif isinstance(points, np.ndarray) or (isinstance(points, Sequence) and points and
+                                            not isinstance(points[0], Mapping)):
+        arr = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        df = pd.DataFrame({x: arr[:, 0], y: arr[:, 1]})
+    else:
+        df = pd.DataFrame(list(points))
+    missing = [c for c in (x, y) if c not in df.columns]
+    if missing and len(df):
+        raise KeyError(f"{what} lacks column(s) {missing}; it has {list(df.columns)}")
+    return df
+
+
+def _hover(x: str, y: str, head: str) -> str:
+    return f"{head}<br>{axis_label(x)}: %{{x:.4g}}<br>{axis_label(y)}: %{{y:.4g}}<extra></extra>"
+
+
+def _axis(column: str, axis: str) -> dict:
+    return dict(title=dict(text=f"{axis_label(column)}  {direction_hint(column, axis)}",
+                           font=dict(color=objective_color(column))), zeroline=False)
+
+
+def _legend_on_top() -> dict:
+    return dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0)
+
+
+def search_space_scatter(table: pd.DataFrame, x: str, y: str, *, front=None, samples=None, baseline=None,
+                         baseline_name: str = "baseline", selected=None, height: int = 520) -> go.Figure:
+    """Every cell of ``table`` as a grey background ("all cells"), the true Pareto ``front``
+    ("true front", e.g. :func:`true_front`), ``samples`` ("generated") and ``baseline``
+    (``baseline_name``) as DataFrames or records with columns ``x``, ``y`` and ``index``,
+    and ``selected`` (an NB201 index, or a mapping with ``x``, ``y`` and ``index``) as a
+    ring. ``customdata`` of every point is its NB201 index. None leaves a layer out."""
+    fig = go.Figure()
+    background = table[[x, y]]
+    fig.add_trace(go.Scattergl(
+        x=background[x].to_numpy(), y=background[y].to_numpy(), mode="markers", name="all cells",
+        customdata=_nb201_index(table), marker=dict(size=4, color=BACKGROUND_COLOR, opacity=0.55),
+        hovertemplate=_hover(x, y, "cell #%{customdata}")))
+    if front is not None:
+        df = _as_frame(front, x, y, "front").sort_values([x, y], kind="stable")
+        trace = dict(x=df[x].to_numpy(), y=df[y].to_numpy(), mode="lines+markers", name="true front",
+                     line=dict(color=FRONT_COLOR, width=1.5, shape="hv" if not maximise(x) else "vh"),
+                     marker=dict(size=6, color=FRONT_COLOR))
+        if isinstance(front, pd.DataFrame):
+            trace.update(customdata=_nb201_index(df), hovertemplate=_hover(x, y, "true front: cell #%{customdata}"))
+        else:
+            trace.update(hovertemplate=_hover(x, y, "true front"))
+        fig.add_trace(go.Scattergl(**trace))
+    for points, name, color, symbol in ((baseline, baseline_name, BASELINE_COLOR, "diamond"),
+                                        (samples, "generated", GENERATED_COLOR, "circle")):
+        if points is None:
+            continue
+        df = _as_frame(points, x, y, name)
+        if not len(df):
+            continue
+        fig.add_trace(go.Scattergl(
+            x=df[x].to_numpy(), y=df[y].to_numpy(), mode="markers", name=name,
+            customdata=_nb201_index(df),
+            marker=dict(size=8, color=color, symbol=symbol, opacity=0.85, line=dict(color="white", width=0.5)),
+            hovertemplate=_hover(x, y, f"{name}: arch #%{{customdata}}")))
+    if selected is not None:
+        if isinstance(selected, Mapping) or isinstance(selected, pd.Series):
+            sel = dict(selected)
+            idx, sx, sy = sel.get("index", getattr(selected, "name", None)), sel[x], sel[y]
+        else:
+            idx = int(selected)
+            row = table.loc[idx] if "index" not in table.columns else table[table["index"] == idx].iloc[0]
+            sx, sy = row[x], row[y]
+        fig.add_trace(go.Scattergl(
+            x=[sx], y=[sy], mode="markers", name="selected", customdata=[idx],
+            marker=dict(size=22, symbol="circle-open", color=SELECTED_COLOR, line=dict(width=3, color=SELECTED_COLOR)),
+            hovertemplate=_hover(x, y, "selected: arch #%{customdata}")))
+    fig.update_layout(
+        height=height, margin=dict(l=10, r=10, t=70, b=10),
+        title=dict(text=f"{axis_label(y)} vs {axis_label(x)}  ·  {_corner_hint(x, y)} better", x=0, xanchor="left",
+                   font=dict(size=14)),
+        xaxis=_axis(x, "x"), yaxis=_axis(y, "y"), legend=_legend_on_top(),
+        clickmode="event+select", hovermode="closest", dragmode="zoom",
+    )
+    return fig
+
+
+def _record_value(r: Mapping, key: str) -> float:
+    v = r.get(key)
+    return float("nan") if v is None else float(v)
+
+
+def _record_hover(r: Mapping) -> str:
+    parts = [f"<b>{r.get('mask')}</b>"]
+    for key in ("accuracy", "latency_ms", "flops", "params"):
+        if key in r and r[key] is not None:
+            parts.append(f"{axis_label(key)}: {float(r[key]):.4g}")
+    return "<br>".join(parts)
+
+
+def subnet_scatter(records: Iterable[Mapping], *, x: str = "latency_ms", y: str = "accuracy",
+                   current: Mapping | None = None, pareto: Iterable[Mapping] | None = None,
+                   height: int = 420) -> go.Figure:
+    """Profiled sub-networks (dicts with mask, accuracy, latency_ms, flops, params): all
+    points ("sub-networks", customdata = mask text), the ``pareto`` set connected ("pareto
+    set"; None computes the (x, y) front of ``records``), ``current`` as a star ("current choice")."""
+    records = list(records)
+    fig = go.Figure()
+    if records:
+        fig.add_trace(go.Scatter(
+            x=[_record_value(r, x) for r in records], y=[_record_value(r, y) for r in records], mode="markers",
+            name="sub-networks", customdata=[str(r.get("mask")) for r in records],
+            marker=dict(size=8, color=objective_color(y), opacity=0.55),
+            hovertext=[_record_hover(r) for r in records], hoverinfo="text"))
+        if pareto is None:
+            f = to_minimisation(np.array([[_record_value(r, x), _record_value(r, y)] for r in records]),
+                                [Objective(x, maximise(x)), Objective(y, maximise(y))])
+            pareto = [records[i] for i in non_dominated(f)]
+        front = sorted(pareto, key=lambda r: (_record_value(r, x), _record_value(r, y)))
+        if front:
+            fig.add_trace(go.Scatter(
+                x=[_record_value(r, x) for r in front], y=[_record_value(r, y) for r in front],
+                mode="lines+markers", name="pareto set", customdata=[str(r.get("mask")) for r in front],
+                line=dict(color=FRONT_COLOR, width=1.5), marker=dict(size=9, color=FRONT_COLOR),
+                hovertext=[_record_hover(r) for r in front], hoverinfo="text"))
+    else:
+        fig.add_annotation(x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+                           text="no sub-networks profiled yet", font=dict(size=14, color="#8a8a8a"))
+    if current is not None:
+        fig.add_trace(go.Scatter(
+            x=[_record_value(current, x)], y=[_record_value(current, y)], mode="markers", name="current choice",
+            customdata=[str(current.get("mask"))],
+            marker=dict(size=20, symbol="star", color=SELECTED_COLOR, line=dict(color="#31333f", width=1)),
+            hovertext=[_record_hover(current)], hoverinfo="text"))
+    fig.update_layout(
+        height=height, margin=dict(l=10, r=10, t=40, b=10),
+        xaxis=_axis(x, "x"), yaxis=_axis(y, "y"), legend=_legend_on_top(),
+        clickmode="event+select", hovermode="closest",
+    )
+    return fig
+
+
+__all__ = ["OBJECTIVE_COLORS", "axis_label", "direction_hint", "maximise", "objective_color", "objective_kind",
+           "search_space_scatter", "subnet_scatter", "true_front"]

@@ -1,0 +1,39 @@
+"""Where the app finds search-benchmark results (`nagui bench search --out DIR`)."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from ..runs import RunStore
+
+
+def search_result_dirs(store: RunStore) -> list[Path]:
+    """Folders holding a ``summary.csv`` from the search benchmark: ``<runs>/search-bench/*``
+    and ``bench-search/`` in the checkout (the command's default --out)."""
+    from ..data.sources import REPO_ROOT
+
+    found = [p.parent for p in sorted((store.root / "search-bench").glob("*/summary.csv"))]
+    default = REPO_ROOT / "bench-search" / "summary.csv"
+    if default.is_file():
+        found.append(default.parent)
+    return found
+
+
+def find_search_results(store: RunStore) -> dict[str, dict]:
+    """``{folder: {"modified", "tables": {title: rows}, "markdown"}}`` newest first."""
+    out = {}
+    for folder in search_result_dirs(store):
+        summary = folder / "summary.csv"
+        try:
+            with open(summary, newline="") as f:
+                rows = list(csv.DictReader(f))
+        except (OSError, csv.Error, UnicodeDecodeError):
+            continue
+        md = folder / "summary.md"
+        tables: dict[str, list[dict]] = {}
+        for r in rows:  # one table per problem, as the Markdown summary has them
+            title = " · ".join(v for v in (r.pop("dataset", None), r.pop("objectives", None)) if v) or "Summary"
+            tables.setdefault(title, []).append(r)
+        out[str(folder)] = {"modified": summary.stat().st_mtime, "tables": tables,
+                            "markdown": md.read_text() if md.is_file() else ""}
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]["modified"]))

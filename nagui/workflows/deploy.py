@@ -1,0 +1,107 @@
+"""Picking the deployed sub-network: limits → mask → live measurement → files.
+
+Used by the app's Deploy page (and `nagui bench app`). One :class:`Deployment` per
+trained run is shared by every browser session; its profiler measures one mask at a
+time (the others queue), and every measurement lands in the run's profile cache, so a
+mask is measured once and re-selecting it is a cache read.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..runs import Run
+
+SLIDER_METRICS = {"latency_ms": "max", "flops": "max", "accuracy": "min"}
+
+
+@dataclass(frozen=True)
+class Bounds:
+    lo: float
+    hi: float
+
+
+class Deployment:
+    """A trained, profiled super-network run, ready to cut sub-networks from."""
+
+    def __init__(self, run: Run, *, data_root=None, bench=None, settings=None):
+        from .supernet_runs import live_profiler
+
+        self.run = run
+        self.profiler = live_profiler(run, data_root=data_root, bench=bench, settings=settings)
+        self.spec = self.profiler.spec
+        self._export_lock = threading.Lock()
+        self.waiting = 0  # sessions queued behind a measurement right now
+
+    # ---- what the sliders move over -------------------------------------------------
+    def records(self) -> list[dict]:
+        return self.profiler.records()
+
+    def bounds(self) -> dict[str, Bounds]:
+        recs = self.records()
+        if not recs:
+            raise ValueError(f"run {self.run.id} has no measured sub-networks yet: profile it first")
+        return {k: Bounds(min(r[k] for r in recs), max(r[k] for r in recs)) for k in SLIDER_METRICS}
+
+    def choose(self, max_latency_ms: float | None = None, max_flops: float | None = None,
+               min_accuracy: float | None = None):
+        """The most accurate measured mask within the limits (a :class:`Selection`; when none
+        fits, its message says which limit to relax and by how much)."""
+        from ..supernet.select import Limits, select
+
+        return select(self.records(), Limits(max_latency_ms=max_latency_ms, max_flops=max_flops,
+                                             min_accuracy=min_accuracy))
+
+    # ---- live measurement ---------------------------------------------------------------
+    def measure(self, mask) -> dict:
+        """The mask's record: cached, or measured now (BN recalibration, thop FLOPs,
+        onnxruntime latency, held-out accuracy). Adds ``wall_s`` and ``queued``."""
+        from ..nets.supernet import BlockMask
+
+        mask = BlockMask.parse(mask, self.spec)  # MaskError names the block to keep
+        start = time.perf_counter()
+        self.waiting += 1
+        try:
+            queued = self.profiler._lock.locked()
+            record = self.profiler.measure(mask)
+        finally:
+            self.waiting -= 1
+        return {**record, "wall_s": round(time.perf_counter() - start, 4), "queued": queued}
+
+    # ---- files --------------------------------------------------------------------------
+    def export(self, mask) -> dict[str, Path]:
+        """ONNX + safetensors + JSON of the standalone sub-network, in the run folder
+        (``export/<hash of the mask>/``; exported once)."""
+        from ..nets.supernet import BlockMask
+        from ..supernet.export import CONFIG_NAME, ONNX_NAME, WEIGHTS_NAME, export_subnetwork
+
+        mask = BlockMask.parse(mask, self.spec)
+        key = hashlib.sha256(mask.to_str().encode()).hexdigest()[:16]
+        folder = self.run.file(f"export/{key}")
+        paths = {"onnx": folder / ONNX_NAME, "weights": folder / WEIGHTS_NAME, "config": folder / CONFIG_NAME}
+        with self._export_lock:
+            if not all(p.exists() for p in paths.values()):
+                record = self.measure(mask)
+                sub = self.profiler.calibrated(mask).cpu()
+                meta = {"mask": record["mask"], "super_cell": self.spec.super_cell.to_str(),
+                        "source_run": self.run.id, "source_checkpoint_sha256": self.profiler.checkpoint,
+                        "measured": {k: record[k] for k in ("accuracy", "latency_ms", "flops", "params",
+                                                            "heldout_images")}}
+                paths = export_subnetwork(sub, folder, meta)
+        return paths
+
+    def pytorch_zip(self, mask) -> bytes:
+        """The PyTorch files (safetensors weights + JSON config, loadable with
+        :func:`nagui.supernet.export.load_subnetwork`) as one zip."""
+        paths = self.export(mask)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for kind, p in paths.items():
+                if kind != "onnx":
+                    z.write(p, arcname=p.name)
+        return buf.getvalue()

@@ -1,0 +1,206 @@
+"""A super-network as a stored run: build → train → profile, each step resumable.
+
+Each step is a plain function the app runs in a background task (and tests call
+directly). The run folder is the same one ``nagui supernet ...`` uses (``build.json``,
+``checkpoint/``, the profile cache), so the CLI and the app can work on one run. The
+run's ``summary["stage"]`` says how far it got: ``built``, ``trained``, ``profiled``.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from ..runs import Run, RunStore
+
+log = logging.getLogger(__name__)
+KIND = "supernet"
+STAGES = ("built", "trained", "profiled")
+Report = Callable[..., None]
+
+
+def _quiet(text: str, fraction: float | None = None) -> None:
+    log.info(text)
+
+
+def stage_of(run: Run) -> str | None:
+    return run.summary.get("stage")
+
+
+def adopt_cli_default(store: RunStore) -> Run | None:
+    """Index the CLI's default run folder (``nagui supernet build`` without ``--run``) so the
+    app lists it; None when there is none."""
+    from ..supernet.run_folder import default_run_dir, read_build
+    from ..supernet.train import read_checkpoint_meta
+
+    folder = default_run_dir()
+    if not (folder / "build.json").is_file():
+        return None
+    run = store.adopt(KIND, folder, name="CLI default run", params={"preset": read_build(folder).get("preset")})
+    stage = "trained" if read_checkpoint_meta(folder) else "built"
+    if (folder / "profile.sqlite").exists() and stage == "trained":
+        stage = "profiled"
+    if stage_of(run) != stage:
+        run = store.update(run.id, summary={"stage": stage})
+    return run
+
+
+def supernet_runs(store: RunStore) -> list[Run]:
+    adopt_cli_default(store)
+    return store.list(KIND)
+
+
+def build_run(store: RunStore, bench, *, dataset: str = "cifar10", objectives: str = "test_acc,flops",
+              preset: str = "quick", strategy: str = "direct", n: int = 256, seed: int = 0, device: str = "auto",
+              train_overrides: dict | None = None, report: Report = _quiet, models: dict | None = None) -> Run:
+    """Choose the super-cell from the generated front and create the run (stage ``built``).
+    ``train_overrides`` (SupernetTrainConfig fields) are kept for :func:`train_run`."""
+    from ..diffusion.generate import load_or_train, resolve_device
+    from ..supernet.build import BuildRequest, build, check_request
+    from ..supernet.config import PRESETS
+    from ..supernet.run_folder import write_build
+
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
+    p = PRESETS[preset]
+    request = BuildRequest(dataset=dataset, objectives=objectives, strategy=strategy, n=n, seed=seed,
+                           slots=p["slots"], channels=p["channels"])
+    check_request(request)
+    device = resolve_device(device)
+    run = store.create(KIND, {"dataset": dataset, "objectives": objectives, "preset": preset, "strategy": strategy,
+                              "n": n, "seed": seed, "train_overrides": train_overrides or {}},
+                       name=f"{preset} · {dataset} {objectives}")
+    try:
+        report("loading the diffusion prior", 0.05)
+        model = (models or {}).get("diffusion") or load_or_train(device=device, say=report)
+        report("generating and ranking super-cells by predicted coverage of the front", 0.3)
+        result = build(bench, request, model, device=device, say=report)
+        write_build(run.path, result.spec, preset, result.as_dict())
+        report(f"super-cell chosen: coverage {result.true_coverage:.4f} of the true front", 1.0)
+        return store.update(run.id, "done", summary={"stage": "built", "build": result.as_dict(),
+                                                     "device": device})
+    except BaseException as exc:
+        _fail(store, run, exc)
+        raise
+
+
+def create_run(store: RunStore, super_cell: str, *, preset: str = "quick", slots=None, channels: int | None = None,
+               dataset: str = "cifar10", train_overrides: dict | None = None, profile_settings: dict | None = None,
+               name: str | None = None) -> Run:
+    """A run whose super-cell is given by hand (no generation); stage ``built``.
+    ``profile_settings`` (ProfileSettings fields) apply to every measurement of the run."""
+    from ..space import Arch
+    from ..supernet.config import PRESETS
+    from ..supernet.run_folder import write_build
+    from ..supernet.train import preset as make_preset
+
+    cell = Arch.parse(super_cell)
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
+    spec, _ = make_preset(preset, cell, channels, slots, **(train_overrides or {}))
+    run = store.create(KIND, {"dataset": dataset, "preset": preset, "strategy": "by hand",
+                              "train_overrides": train_overrides or {}, "profile_settings": profile_settings or {}},
+                       name=name or f"{preset} · {cell.to_str()}")
+    write_build(run.path, spec, preset, {"strategy": "by hand", "spec": spec.as_dict()})
+    return store.update(run.id, "done", summary={"stage": "built", "build": {"strategy": "by hand",
+                                                                             "spec": spec.as_dict()}})
+
+
+def _fail(store: RunStore, run: Run, exc: BaseException) -> None:
+    from ..tasks import Cancelled
+
+    store.update(run.id, "cancelled" if isinstance(exc, Cancelled) else "failed",
+                 summary={"error": str(exc) or type(exc).__name__})
+
+
+def train_config(run: Run):
+    from ..supernet.run_folder import build_spec
+    from ..supernet.train import preset
+
+    spec, preset_name = build_spec(run.path)
+    return preset(preset_name, spec.super_cell, spec.channels, spec.slots, **run.params.get("train_overrides", {}))
+
+
+def train_run(store: RunStore, run: Run, *, device: str = "auto", data_root=None, report: Report = _quiet) -> Run:
+    """Train (or resume) the run's super-network; stage ``trained``. A cancel stops at the
+    next step; the last finished epoch's checkpoint is kept and the next call resumes."""
+    from ..diffusion.generate import resolve_device
+    from ..supernet.train import train_supernet
+
+    device = resolve_device(device)
+    spec, config = train_config(run)
+    store.update(run.id, "running", summary={"error": None})
+
+    def progress(event: dict) -> None:
+        epoch, epochs = event.get("epoch", 0), event.get("epochs", config.epochs)
+        if event.get("event") == "step":
+            done = (epoch - 1 + event["step"] / max(event["steps"], 1)) / epochs
+            report(f"epoch {epoch}/{epochs}, step {event['step']}/{event['steps']}", done)
+        elif event.get("event") == "epoch":
+            acc = event.get("heldout_acc_largest")
+            report(f"epoch {epoch}/{epochs} done" + (f" (largest sub-network {acc:.1f}% held-out)"
+                                                     if acc is not None else ""), epoch / epochs)
+
+    try:
+        summary = train_supernet(run.path, spec, config, data_root=data_root, device=device, progress=progress)
+        return store.update(run.id, "done", summary={"stage": "trained", "train": _plain(summary),
+                                                     "train_device": device})
+    except BaseException as exc:
+        _fail(store, run, exc)
+        raise
+
+
+def _plain(obj):
+    import json
+
+    return json.loads(json.dumps(obj, default=str))
+
+
+def profile_run(store: RunStore, run: Run, *, limit: int | None = 60, seed: int = 0, data_root=None, bench=None,
+                settings=None, report: Report = _quiet) -> Run:
+    """Measure a seeded sample of masks (FLOPs, onnxruntime latency, held-out accuracy);
+    stage ``profiled``. Masks measured before come from the cache."""
+    from ..supernet.profile import kendall_tau, masks_to_profile
+    from ..supernet.select import pareto_set
+
+    profiler = live_profiler(run, data_root=data_root, bench=bench, settings=settings)
+    masks = masks_to_profile(profiler.spec, limit=limit, seed=seed)
+    store.update(run.id, "running", summary={"error": None})
+    try:
+        def progress(i, n, r):
+            report(f"{i}/{n} masks measured ({r['mask']}: {r['accuracy']:.1f}%, {r['latency_ms']:.3f} ms)", i / n)
+
+        records = profiler.profile(masks, progress)
+        tau, n_tau = kendall_tau(records)
+        return store.update(run.id, "done", summary={"stage": "profiled", "profiled_masks": len(records),
+                                                     "kendall_tau": tau, "tau_cells": n_tau,
+                                                     "pareto_masks": len(pareto_set(records))})
+    except BaseException as exc:
+        _fail(store, run, exc)
+        raise
+
+
+def live_profiler(run: Run, *, data_root=None, bench=None, settings=None, device: str = "cpu"):
+    """The run's :class:`~nagui.supernet.profile.Profiler` (loads the checkpoint and images)."""
+    from ..supernet.profile import Profiler, ProfileSettings
+
+    settings = settings or ProfileSettings(**run.params.get("profile_settings", {}))
+    return Profiler(run.path, data_root=data_root, settings=settings, bench=bench,
+                    dataset=run.params.get("dataset", "cifar10"), device=device)
+
+
+def sub_cell_indices(bench, spec) -> list[int]:
+    """NB201 indices of every distinct sub-cell the super-network offers at full depth
+    (what its coverage of the front is measured on)."""
+    import itertools
+
+    from ..nets.supernet import BlockMask
+    from ..space import EDGES
+
+    found = set()
+    for states in itertools.product(*(spec.edge_choices(k) for k in range(len(EDGES)))):
+        try:
+            mask = BlockMask.full_depth(spec, states).validate(spec)
+        except ValueError:
+            continue
+        found.add(int(bench.index_of(mask.sub_cell(spec).to_str())))
+    return sorted(found)

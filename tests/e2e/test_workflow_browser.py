@@ -1,0 +1,168 @@
+"""Generate, Deploy and every page in the real app: streamlit run on 127.0.0.1 + system Chromium."""
+import random
+import time
+
+import numpy as np
+import pytest
+from browser_helpers import no_exceptions, screenshot
+
+pytestmark = pytest.mark.e2e
+
+PAGES = {"home": "Home", "search_space": "Search space", "predictor": "Predictor", "generate": "Generate",
+         "supernet": "Supernet", "deploy": "Deploy", "benchmarks": "Benchmarks"}
+
+# Pixel position (in the page) of point i of the named trace of the plot `el`, and its customdata.
+POINT_JS = """([el, name, i]) => {
+  const tr = el._fullData.find(t => t.name === name);
+  if (!tr) return null;
+  const xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis, bb = el.getBoundingClientRect();
+  return {x: bb.left + xa._offset + xa.l2p(tr.x[i]), y: bb.top + ya._offset + ya.l2p(tr.y[i]),
+          id: tr.customdata[i], n: tr.x.length};
+}"""
+META_JS = "(el) => el.data.map(t => ({name: t.name, meta: t.meta || null}))"
+
+
+def metric(pg, label: str):
+    return pg.locator('[data-testid="stMetric"]').filter(has_text=label).locator('[data-testid="stMetricValue"]')
+
+
+def plot_with(pg, trace_name: str):
+    """The Plotly element that has a trace named ``trace_name``."""
+    for el in pg.locator(".js-plotly-plot").element_handles():
+        if pg.evaluate("([el, n]) => el.data.some(t => t.name === n)", [el, trace_name]):
+            return el
+    return None
+
+
+def test_every_page_renders_with_a_screenshot(server, open_page):
+    from playwright.sync_api import expect
+
+    pg = open_page()
+    pg.goto(server)
+    expect(pg.get_by_role("heading", name="nagui", exact=True)).to_be_visible()
+    nav = pg.locator('[data-testid="stSidebarNav"]')
+    for path, title in PAGES.items():
+        nav.get_by_role("link", name=title, exact=True).click()
+        expect(pg).to_have_url(f"{server}/{'' if path == 'home' else path}")
+        expect(pg.get_by_role("heading", name=title if path != "home" else "nagui", exact=True)).to_be_visible()
+        pg.wait_for_load_state("networkidle")
+        no_exceptions(pg)
+        assert screenshot(pg, f"page_{path}").stat().st_size > 5_000
+
+
+def test_click_a_generated_point_shows_its_dag(server, open_page, bench):
+    from playwright.sync_api import expect
+
+    pg = open_page()
+    pg.goto(f"{server}/generate")
+    expect(pg.get_by_role("heading", name="Generate", exact=True)).to_be_visible()
+    pg.get_by_role("button", name="Generate").click()
+    expect(metric(pg, "HV ratio (true values)")).to_be_visible(timeout=240_000)
+    no_exceptions(pg)
+    heading = pg.get_by_role("heading", name="Cell #")
+    before = heading.inner_text()
+    pg.wait_for_timeout(1000)
+    scatter = plot_with(pg, "generated")
+    assert scatter is not None
+    n = pg.evaluate(POINT_JS, [scatter, "generated", 0])["n"]
+    chosen = None
+    for i in range(n):  # a generated point away from the ring around the current cell
+        p = pg.evaluate(POINT_JS, [scatter, "generated", i])
+        if f"#{p['id']}" not in before:
+            chosen = p
+            break
+    assert chosen is not None
+    pg.mouse.click(chosen["x"], chosen["y"])
+    expect(pg.get_by_role("heading", name=f"Cell #{chosen['id']}")).to_be_visible(timeout=30_000)
+    arch = bench.lookup(int(chosen["id"]))["arch"]
+    expect(pg.get_by_text(arch, exact=False).first).to_be_visible()
+    dag = plot_with(pg, "nodes")  # the cell's DAG (cell_figure names its node trace "nodes")
+    assert dag is not None
+    edges = [t["name"] for t in pg.evaluate(META_JS, dag)]
+    assert {"0→1", "0→2", "1→2", "0→3", "1→3", "2→3"} <= set(edges)
+    no_exceptions(pg)
+    screenshot(pg, "generate_clicked")
+
+
+def _states(pg):
+    macro = plot_with(pg, "blocks")
+    return next(t["meta"] for t in pg.evaluate(META_JS, macro) if t["name"] == "blocks")
+
+
+def test_deploy_slider_switches_blocks_off_and_latency_is_remeasured(server, open_page):
+    from playwright.sync_api import expect
+
+    pg = open_page()
+    pg.goto(f"{server}/deploy")
+    expect(metric(pg, "Latency here (onnxruntime)")).to_be_visible()
+    pg.wait_for_timeout(800)
+    latency_before = metric(pg, "Latency here (onnxruntime)").inner_text()
+    flops_before = metric(pg, "FLOPs").inner_text()
+    states_before = list(_states(pg)["states"].values())
+    assert "off" not in states_before  # the loosest limits choose every slot
+    slider = pg.locator('[data-testid="stSlider"]').filter(has_text="Max FLOPs (M)").get_by_role("slider")
+    slider.focus()
+    slider.press("Home")  # the smallest FLOPs limit
+    expect(metric(pg, "FLOPs")).not_to_have_text(flops_before, timeout=30_000)
+    expect(metric(pg, "Latency here (onnxruntime)")).not_to_have_text(latency_before)
+    pg.wait_for_timeout(800)
+    states_after = list(_states(pg)["states"].values())
+    assert "off" in states_after and len(states_after) == len(states_before)
+    no_exceptions(pg)
+    screenshot(pg, "deploy_min_flops")
+
+
+def test_deploy_onnx_download_runs_in_onnxruntime(server, open_page, tmp_path):
+    import onnxruntime as ort
+    from playwright.sync_api import expect
+
+    pg = open_page()
+    pg.goto(f"{server}/deploy")
+    button = pg.get_by_role("button", name="Download ONNX")
+    expect(button).to_be_visible()
+    with pg.expect_download(timeout=60_000) as info:
+        button.click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    assert path.suffix == ".onnx"
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(0).normal(size=(1, 3, 32, 32)).astype(np.float32)
+    (logits,) = session.run(None, {session.get_inputs()[0].name: x})
+    assert logits.shape == (1, 10) and np.isfinite(logits).all()
+    no_exceptions(pg)
+
+
+def test_four_sessions_move_sliders_for_a_minute_without_error(server, open_page):
+    from playwright.sync_api import expect
+
+    pages = [open_page(viewport=(1300, 1100)) for _ in range(4)]
+    problems = []
+    for k, pg in enumerate(pages):
+        pg.on("crash", lambda p, k=k: problems.append(f"session {k + 1}: the page crashed"))
+        pg.on("pageerror", lambda e, k=k: problems.append(f"session {k + 1}: {e}"))
+        pg.goto(f"{server}/deploy")
+    for pg in pages:
+        expect(metric(pg, "FLOPs")).to_be_visible()
+    rng = random.Random(0)
+    labels = ["Max latency here (ms)", "Max FLOPs (M)", "Min held-out accuracy (%)"]
+    moves, end = 0, time.monotonic() + 60
+    try:
+        while time.monotonic() < end:
+            for pg in pages:
+                slider = pg.locator('[data-testid="stSlider"]').filter(has_text=rng.choice(labels)).get_by_role(
+                    "slider")
+                slider.focus(timeout=30_000)
+                slider.press(rng.choice(["Home", "End", "PageUp", "PageDown", "ArrowLeft", "ArrowRight"]))
+                moves += 1
+            pages[0].wait_for_timeout(150)
+    finally:
+        for k, pg in enumerate(pages):
+            screenshot(pg, f"deploy_session_{k + 1}")
+        print("\n".join(problems))
+    assert not problems
+    for pg in pages:
+        expect(metric(pg, "FLOPs")).to_be_visible()
+        pg.wait_for_timeout(500)
+        no_exceptions(pg)
+        assert pg.get_by_text("Connection error").count() == 0
+    assert moves > 40

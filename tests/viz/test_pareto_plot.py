@@ -1,0 +1,132 @@
+"""Objective scatter plots: axis labels, the true front against brute force on the real table, traces."""
+import numpy as np
+import pytest
+
+from nagui.viz import (OBJECTIVE_COLORS, axis_label, direction_hint, maximise, objective_color, search_space_scatter,
+                       subnet_scatter, true_front)
+
+
+def brute_force_front(x: np.ndarray, y: np.ndarray, x_max: bool, y_max: bool) -> set[int]:
+    """Positions of rows no other row dominates (all-minimisation, NaN rows excluded)."""
+    fx, fy = (-x if x_max else x), (-y if y_max else y)
+    ok = np.isfinite(fx) & np.isfinite(fy)
+    fx, fy = fx[ok], fy[ok]
+    pos = np.nonzero(ok)[0]
+    keep = set()
+    for start in range(0, len(fx), 2000):
+        a, b = fx[start:start + 2000, None], fy[start:start + 2000, None]
+        dominated = ((fx <= a) & (fy <= b) & ((fx < a) | (fy < b))).any(axis=1)
+        keep.update(int(p) for p in pos[start:start + 2000][~dominated])
+    return keep
+
+
+@pytest.mark.parametrize("column, label", [
+    ("test_acc@cifar10", "CIFAR-10 test accuracy (%)"),
+    ("test_acc@cifar100", "CIFAR-100 test accuracy (%)"),
+    ("test_acc@ImageNet16-120", "ImageNet16-120 test accuracy (%)"),
+    ("valid_acc_12ep@cifar10", "CIFAR-10 validation accuracy, 12 epochs (%)"),
+    ("flops", "FLOPs (M)"),
+    ("params", "Params (M)"),
+    ("latency@raspi4", "Latency on raspi4 (ms)"),
+    ("latency@titanx_32", "Latency on titanx_32 (ms)"),
+    ("latency_ms", "Latency here, onnxruntime (ms)"),
+    ("accuracy", "Held-out accuracy (%)"),
+    ("peak_activation_mb", "Peak activation memory (MB)"),
+    ("memory_mb", "Memory (MB)"),
+])
+def test_axis_labels(column, label):
+    assert axis_label(column) == label
+
+
+def test_every_table_column_gets_a_unit(bench):
+    for col in bench.table.columns:
+        if col.startswith(("test_acc", "valid_acc", "latency")) or col in ("flops", "params"):
+            assert axis_label(col).endswith(("(%)", "(ms)", "(M)")), col
+
+
+def test_directions_and_colours():
+    assert maximise("test_acc@cifar10") and maximise("accuracy") and maximise("valid_acc_12ep@cifar100")
+    assert not any(maximise(c) for c in ("flops", "params", "latency@pixel3", "latency_ms", "peak_activation_mb"))
+    assert direction_hint("test_acc@cifar10", "y") == "↑ better" and direction_hint("flops", "x") == "← better"
+    assert direction_hint("flops", "y") == "↓ better" and direction_hint("accuracy", "x") == "→ better"
+    assert set(OBJECTIVE_COLORS) == {"accuracy", "flops", "params", "latency", "memory"}
+    assert len(set(OBJECTIVE_COLORS.values())) == 5
+    assert objective_color("latency@raspi4") == objective_color("latency_ms") == OBJECTIVE_COLORS["latency"]
+    assert objective_color("test_acc@cifar100") == objective_color("accuracy") == OBJECTIVE_COLORS["accuracy"]
+
+
+@pytest.mark.parametrize("x, y", [("flops", "test_acc@cifar10"), ("latency@raspi4", "test_acc@cifar100"),
+                                  ("params", "flops")])
+def test_true_front_matches_brute_force(bench, x, y):
+    table = bench.table
+    front = true_front(table, x, y)
+    expected = brute_force_front(table[x].to_numpy(float), table[y].to_numpy(float), maximise(x), maximise(y))
+    assert {table.index.get_loc(i) for i in front.index} == expected
+    assert front[x].is_monotonic_increasing
+    assert front[[x, y]].notna().all().all()
+    if maximise(y) != maximise(x):   # cost vs accuracy: more cost buys more accuracy along the front
+        assert front[y].is_monotonic_increasing
+
+
+def test_search_space_scatter(bench):
+    table = bench.table
+    x, y = "flops", "test_acc@cifar10"
+    front = true_front(table, x, y)
+    samples = table.sample(25, random_state=0).reset_index()          # 'index' column = NB201 index
+    baseline = table.sample(10, random_state=1).reset_index().to_dict("records")
+    fig = search_space_scatter(table, x, y, front=front, samples=samples, baseline=baseline,
+                               baseline_name="random search", selected=3731)
+    traces = {t.name: t for t in fig.data}
+    assert list(traces) == ["all cells", "true front", "random search", "generated", "selected"]
+    assert all(t.type == "scattergl" for t in fig.data)
+    background = traces["all cells"]
+    assert len(background.customdata) == len(table) == 15625
+    assert list(background.customdata[:3]) == [0, 1, 2]
+    assert list(traces["true front"].customdata) == list(front.index)
+    assert list(traces["generated"].customdata) == list(samples["index"])
+    assert len(traces["random search"].customdata) == 10
+    sel = traces["selected"]
+    assert list(sel.customdata) == [3731] and sel.x[0] == table.loc[3731, x] and sel.y[0] == table.loc[3731, y]
+    assert sel.marker.symbol == "circle-open" and sel.marker.size > traces["generated"].marker.size
+    assert "arch #" in traces["generated"].hovertemplate and "FLOPs (M)" in traces["generated"].hovertemplate
+    assert fig.layout.xaxis.title.text.startswith("FLOPs (M)") and "← better" in fig.layout.xaxis.title.text
+    assert "CIFAR-10 test accuracy (%)" in fig.layout.yaxis.title.text and "↑ better" in fig.layout.yaxis.title.text
+    assert "better" in fig.layout.title.text
+    assert fig.layout.clickmode == "event+select" and fig.layout.legend.orientation == "h"
+    # optional layers are left out
+    assert [t.name for t in search_space_scatter(table, x, y).data] == ["all cells"]
+
+
+def _records():
+    rng = np.random.default_rng(0)
+    return [{"mask": f"on,on,on,on,on,on|{i + 1:05b},11111,11111",
+             "accuracy": float(rng.uniform(80, 93)), "latency_ms": float(rng.uniform(1, 6)),
+             "flops": float(rng.uniform(10, 100)), "params": float(rng.uniform(0.1, 1.0))} for i in range(30)]
+
+
+def test_subnet_scatter():
+    records = _records()
+    fig = subnet_scatter(records, current=records[4])
+    traces = {t.name: t for t in fig.data}
+    assert list(traces) == ["sub-networks", "pareto set", "current choice"]
+    assert list(traces["sub-networks"].customdata) == [r["mask"] for r in records]
+    pareto = traces["pareto set"]
+    assert pareto.mode == "lines+markers" and list(pareto.x) == sorted(pareto.x)
+    # the pareto set is exactly the (latency, accuracy) non-dominated records
+    lat = np.array([r["latency_ms"] for r in records])
+    acc = np.array([r["accuracy"] for r in records])
+    expected = brute_force_front(lat, acc, x_max=False, y_max=True)
+    assert set(pareto.customdata) == {records[i]["mask"] for i in expected}
+    star = traces["current choice"]
+    assert star.marker.symbol == "star" and list(star.customdata) == [records[4]["mask"]]
+    assert fig.layout.xaxis.title.text.startswith("Latency here, onnxruntime (ms)")
+    assert fig.layout.yaxis.title.text.startswith("Held-out accuracy (%)")
+
+
+def test_subnet_scatter_given_pareto_and_empty():
+    records = _records()
+    fig = subnet_scatter(records, x="flops", y="accuracy", pareto=records[:3])
+    assert len(fig.data[1].customdata) == 3 and fig.layout.xaxis.title.text.startswith("FLOPs (M)")
+    empty = subnet_scatter([])
+    assert len(empty.data) == 0 and "no sub-networks" in empty.layout.annotations[0].text
+    empty.to_json()

@@ -1,0 +1,89 @@
+"""Super-network runs in the run store and the Deploy workflow on a tiny real run."""
+import zipfile
+import io
+
+import numpy as np
+import pytest
+
+from nagui.nets.supernet import BlockMask, MaskError
+from nagui.runs import RunStore
+from nagui.workflows.deploy import Deployment
+from nagui.workflows.supernet_runs import adopt_cli_default, stage_of, supernet_runs
+
+
+@pytest.fixture(scope="module")
+def store(trained_home):
+    return RunStore(trained_home / "nagui" / "runs")
+
+
+@pytest.fixture(scope="module")
+def deployment(store, images_root, bench):
+    run = store.list("supernet")[0]
+    return Deployment(run, data_root=images_root, bench=bench)
+
+
+def test_trained_run_is_indexed_with_its_stage(store):
+    (run,) = store.list("supernet")
+    assert run.status == "done" and stage_of(run) == "profiled"
+    assert run.summary["profiled_masks"] == 24 and -1 <= run.summary["kendall_tau"] <= 1
+    assert run.summary["train"]["epochs_done"] == 1
+    assert (run.path / "build.json").is_file() and (run.path / "checkpoint").is_dir()
+
+
+def test_sliders_choose_the_best_measured_mask_and_say_what_to_relax(deployment):
+    b = deployment.bounds()
+    assert b["latency_ms"].lo < b["latency_ms"].hi and b["flops"].lo < b["flops"].hi
+    loose = deployment.choose()
+    assert loose.ok and loose.best["accuracy"] == max(r["accuracy"] for r in deployment.records())
+    tight = deployment.choose(max_flops=b["flops"].lo)
+    assert tight.ok and tight.best["flops"] <= b["flops"].lo
+    impossible = deployment.choose(max_flops=b["flops"].lo, min_accuracy=100.0)
+    assert not impossible.ok and impossible.message.startswith("infeasible") and "accuracy >= 100" in impossible.message
+    assert "(by " in impossible.message  # how far to relax
+
+
+def test_a_new_mask_is_measured_once_then_cached(deployment):
+    spec = deployment.spec
+    known = {r["mask"] for r in deployment.records()}
+    gen = __import__("torch").Generator().manual_seed(5)
+    mask = next(m for m in (BlockMask.random(spec, gen) for _ in range(500)) if m.to_str() not in known)
+    first = deployment.measure(mask)
+    assert not first["cached"] and first["latency_ms"] > 0 and first["flops"] > 0 and first["wall_s"] > 0
+    second = deployment.measure(mask.to_str())
+    assert second["cached"] and second["latency_ms"] == first["latency_ms"]
+    assert mask.to_str() in {r["mask"] for r in deployment.records()}
+    with pytest.raises(MaskError):
+        deployment.measure("on,on,on,on,on,on|00,11,11")
+
+
+def test_export_runs_in_onnxruntime_and_zip_loads_without_the_supernet(deployment, tmp_path):
+    import torch
+
+    from nagui.supernet.export import load_subnetwork, onnx_logits
+
+    mask = deployment.choose().best["mask"]
+    paths = deployment.export(mask)
+    assert paths["onnx"].is_relative_to(deployment.run.path)
+    x = np.random.default_rng(0).normal(size=(2, 3, 32, 32)).astype(np.float32)
+    logits = onnx_logits(paths["onnx"], x)
+    with zipfile.ZipFile(io.BytesIO(deployment.pytorch_zip(mask))) as z:
+        assert sorted(z.namelist()) == ["subnetwork.json", "subnetwork.safetensors"]
+        z.extractall(tmp_path)
+    sub, config = load_subnetwork(tmp_path)
+    assert config["mask"] == mask
+    with torch.no_grad():
+        assert np.abs(sub(torch.from_numpy(x)).numpy() - logits).max() < 1e-4
+
+
+def test_cli_default_run_is_adopted(tmp_path, monkeypatch):
+    from nagui.nets.supernet import SuperNetSpec
+    from nagui.space import Arch
+    from nagui.supernet.run_folder import default_run_dir, write_build
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert adopt_cli_default(RunStore()) is None
+    spec = SuperNetSpec(Arch.parse("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"), (1, 1, 1), 4)
+    write_build(default_run_dir(), spec, "quick", {"strategy": "test"})
+    runs = supernet_runs(RunStore())
+    assert len(runs) == 1 and runs[0].name == "CLI default run" and stage_of(runs[0]) == "built"
+    assert len(supernet_runs(RunStore())) == 1
