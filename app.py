@@ -1,6 +1,10 @@
-"""nagui's Streamlit app: `streamlit run app.py` (or `nagui app`). Each page lives in pages/;
+"""nagui's Streamlit app: `streamlit run app.py` (or `nagui app`). Each page lives in app_pages/;
 the pages stay thin and call the `nagui` package."""
+import logging
+
 import streamlit as st
+
+from nagui.tasks import readable_error
 
 st.set_page_config(page_title="nagui", layout="wide", page_icon=":material/hub:")
 
@@ -14,4 +18,10 @@ PAGES = [
     st.Page("app_pages/benchmarks.py", title="Benchmarks", icon=":material/leaderboard:"),
 ]
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+try:
+    page.run()
+except Exception as exc:  # noqa: BLE001 - a readable message on the page, the traceback in the log
+    logging.getLogger("nagui.app").exception("page %s failed", page.title)
+    st.error(f"Something went wrong on this page: {readable_error(exc)}. The details are in the server log; "
+             "your runs and models are untouched.")

@@ -144,7 +144,7 @@ if selected is None:
     selected = int(df.loc[df[acc_col].idxmax(), "index"])
 fig = search_space_scatter(table, x, acc_col, front=true_front(table, x, acc_col), samples=df,
                            baseline=base_df, baseline_name=f"baseline: {result.get('baseline', {}).get('strategy')}",
-                           selected=selected)
+                           selected=selected, one_per_class=True)
 event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"gen_scatter::{run.id}",
                         config={"displaylogo": False})
 points = getattr(getattr(event, "selection", None), "points", None) or []

@@ -1,6 +1,7 @@
 """Home: what nagui does, each stage's status, and one button that builds what is missing."""
 import streamlit as st
 
+from nagui.viz.pipeline import pipeline_svg
 from nagui.workflows.pipeline import build_missing, compute_device, stage_status
 from app_ui.common import load_benchmark, run_store, task_panel, tasks
 
@@ -10,28 +11,13 @@ st.markdown("**Multi-objective neural architecture search you can steer.** A gra
             "folded into one super-network whose blocks can be switched off; it is trained once, and you pick the "
             "deployed sub-network afterwards with sliders while every choice is measured again live.")
 
-st.graphviz_chart("""
-digraph {
-  rankdir=LR; bgcolor="transparent";
-  node [shape=box, style="rounded,filled", fillcolor="#f0f2f6", color="#31333f", fontname="sans-serif", fontsize=11];
-  edge [color="#7f7f7f"];
-  data [label="NB201 tables\\n15,625 cells"];
-  pred [label="Predictor\\n(transfer, 90% intervals)"];
-  diff [label="Guided diffusion\\n(graph denoiser)"];
-  gen  [label="Generated cells\\nnear the front"];
-  sn   [label="Super-network\\n(disableable blocks)"];
-  tr   [label="Train once\\n(sandwich rule)"];
-  prof [label="Profile masks\\nFLOPs · ORT latency · accuracy"];
-  dep  [label="Deploy by slider\\nONNX / PyTorch", fillcolor="#d9ead3"];
-  data -> pred -> diff -> gen -> sn -> tr -> prof -> dep;
-  data -> diff;
-}
-""", use_container_width=True)
+PICTURE = st.empty()  # the pipeline, drawn once the stages' status is known
 
 store = run_store()
 st.subheader("Pipeline status")
 st.caption(f"Compute: {compute_device()}. Runs and models live in `{store.root}` and survive a restart.")
 stages = stage_status(store)
+PICTURE.image(pipeline_svg({s.key: s.ready for s in stages}), width="stretch")
 cols = st.columns(len(stages))
 for col, stage in zip(cols, stages):
     with col:
@@ -48,8 +34,6 @@ if missing:
             "The Generate page works as soon as the predictor and the diffusion prior are ready.")
 busy = task is not None and task.running
 if st.button("Build everything missing", type="primary", disabled=busy or not missing, key="build_missing"):
-    store_root = store.root
-
     def job(t):
         return build_missing(run_store(), load_benchmark, report=t.report)
 

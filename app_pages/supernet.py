@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from nagui.space import InvalidArchError
-from nagui.supernet.config import BUILD_STRATEGIES, PRESETS
+from nagui.supernet.config import PRESETS
 from nagui.supernet.run_folder import RunFolderError, build_spec
 from nagui.viz import axis_label, macro_figure, search_space_scatter, supercell_figure, true_front
 from nagui.workflows.pipeline import compute_device
@@ -26,37 +26,51 @@ st.caption("One super-network whose blocks can be switched off: each of the six 
            f"generated Pareto front, trained once, then profiled. Compute here: {compute_device()}.")
 
 # ---- build ------------------------------------------------------------------------------
+SOURCES = {"engine": "Generate super-cells for the front (direct)", "generated": "From a generated set (assemble)",
+           "assemble": "Generate cells, then assemble", "hand": "A super-cell typed by hand"}
+generated_sets = [r for r in store.list("generate") if r.status == "done" and len(r.params["objectives"].split(",")) == 2]
 with st.expander("Build a new super-network", expanded=not store.list("supernet")):
     with st.form("sn_build"):
-        c1, c2, c3, c4 = st.columns(4)
-        dataset = c1.selectbox("Dataset", list(DATASETS), format_func=DATASETS.get, key="sn_dataset")
+        source = st.radio("Super-cell from", list(SOURCES), format_func=SOURCES.get, key="sn_source", horizontal=True)
+        c1, c2, c3 = st.columns(3)
+        dataset = c1.selectbox("Dataset", list(DATASETS), format_func=DATASETS.get, key="sn_dataset",
+                               help="Not used with a generated set: its own dataset and objectives are")
         cost = c2.selectbox("Cost objective", ["flops", "latency@raspi4", "params", "latency@pixel3"],
                             format_func=axis_label, key="sn_cost")
         preset = c3.selectbox("Preset", list(PRESETS), key="sn_preset",
                               help="quick: 8 channels, 2 cells per stage, 10 epochs (about 5 minutes on 2 CPU "
                                    "cores); full: NB201's size (16 channels, 5 cells per stage, 100 epochs: a GPU)")
-        strategy = c4.selectbox("How to choose the super-cell", [*BUILD_STRATEGIES, "by hand"], key="sn_strategy",
-                                index=list(BUILD_STRATEGIES).index("direct"))
-        by_hand = st.text_input("Super-cell (only for 'by hand')", key="sn_cell",
+        gen_id = st.selectbox("Generated set (for 'from a generated set')", [r.id for r in generated_sets],
+                              key="sn_gen_set", index=0 if generated_sets else None,
+                              format_func=lambda i: next(f"{r.name} · {fmt_time(r.created)}" for r in generated_sets
+                                                         if r.id == i),
+                              placeholder="no generated set with two objectives yet: use the Generate page")
+        by_hand = st.text_input("Super-cell (for 'typed by hand')", key="sn_cell",
                                 placeholder="|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|skip_connect~0|"
                                             "nor_conv_1x1~1|avg_pool_3x3~2|")
         go_build = st.form_submit_button("Build", type="primary")
     if go_build:
-        if strategy == "by hand":
+        if source == "hand":
             try:
                 run = create_run(store, by_hand.strip(), preset=preset, dataset=dataset)
                 st.session_state["sn_run"] = run.id
                 st.success(f"Created {run.name}")
             except (InvalidArchError, ValueError) as exc:
                 st.error(f"Cannot use that super-cell: {exc}")
+        elif source == "generated" and not gen_id:
+            st.error("There is no generated set with one accuracy and one cost objective yet: make one on the "
+                     "Generate page first.")
         else:
-            key = "supernet:build:" + hashlib.sha256(f"{dataset}{cost}{preset}{strategy}".encode()).hexdigest()[:10]
+            gen_run = store.get(gen_id) if source == "generated" else None
+            strategy = "direct" if source == "engine" else "assemble"
+            what = f"from {gen_run.name}" if gen_run else f"{DATASETS[dataset]}, accuracy vs {cost}"
+            key = "supernet:build:" + hashlib.sha256(f"{source}{gen_id}{dataset}{cost}{preset}".encode()).hexdigest()[:10]
 
-            def job(task, dataset=dataset, cost=cost, preset=preset, strategy=strategy):
+            def job(task, dataset=dataset, cost=cost, preset=preset, strategy=strategy, gen_run=gen_run):
                 return build_run(run_store(), load_benchmark(), dataset=dataset, objectives=f"test_acc,{cost}",
-                                 preset=preset, strategy=strategy, report=task.report).id
+                                 preset=preset, strategy=strategy, from_generation=gen_run, report=task.report).id
 
-            manager.start(key, f"Building a {preset} super-network ({DATASETS[dataset]}, accuracy vs {cost})", job)
+            manager.start(key, f"Building a {preset} super-network ({what})", job)
             st.session_state["sn_build_task"] = key
     task_panel(manager.get(st.session_state.get("sn_build_task", "")), key="sn_build")
     build_task = manager.get(st.session_state.get("sn_build_task", ""))
@@ -108,7 +122,7 @@ with right:
     subs = sub_cell_indices(bench, spec)
     sub_df = bench.table.loc[subs, [acc_col, cost_col]].assign(index=subs)
     fig = search_space_scatter(bench.table, cost_col, acc_col, front=true_front(bench.table, cost_col, acc_col),
-                               samples=sub_df, height=380)
+                               samples=sub_df, height=380, one_per_class=True)
     fig.for_each_trace(lambda t: t.update(name="its sub-cells") if t.name == "generated" else None)
     st.plotly_chart(fig, key="sn_coverage", config={"displaylogo": False})
     if info.get("true_coverage") is not None:

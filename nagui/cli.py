@@ -9,7 +9,8 @@
     nagui predictor measure-local     measure k cells here and fit latency@local
     nagui diffusion train [...]       train the graph diffusion prior, save it (safetensors + JSON)
     nagui generate [...] --json OUT   guided samples near the Pareto front, one JSON object each
-    nagui bench NAME                  run a benchmark script from bench/ (flops, latency, predictor, generate)
+    nagui bench NAME                  run a benchmark script from bench/ (flops, latency, predictor, generate,
+                                      supernet, search, app, pipeline)
     nagui models status|ship          the default models: cached / shipped in assets/models; remake the shipped ones
     nagui app [--port N]              start the Streamlit app (binds 127.0.0.1 unless --address says otherwise)
 
@@ -33,7 +34,8 @@ from .space import Arch, InvalidArchError
 
 EXIT_DATA, EXIT_USAGE = 1, 2
 BENCH_SCRIPTS = {"flops": "flops_vs_naslib.py", "latency": "latency_cells.py", "predictor": "predictor.py",
-                 "generate": "generate.py", "supernet": "supernet.py", "search": "search.py"}
+                 "generate": "generate.py", "supernet": "supernet.py", "search": "search.py",
+                 "app": "app.py", "pipeline": "pipeline.py"}
 
 
 class UsageError(Exception):
@@ -384,14 +386,15 @@ def cmd_models_ship(args) -> int:
 
 
 def cmd_app(args) -> int:
-    app = REPO_ROOT / "app.py"
-    if not app.is_file():
-        raise UsageError(f"{app} not found (run from a checkout of the repo)")
+    from .app_server import AppServerError, app_command
+
     env = dict(os.environ)
     if args.data_dir:
         env["NAGUI_DATA_DIR"] = str(Path(args.data_dir).resolve())
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
-           "--server.address", args.address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    try:
+        cmd = app_command(args.port, args.address)
+    except AppServerError as exc:
+        raise UsageError(str(exc)) from None
     return subprocess.call(cmd, env=env, cwd=REPO_ROOT)
 
 

@@ -83,8 +83,9 @@ class NB201CellSpace:
 
     def flat_index(self, idx: torch.Tensor) -> torch.Tensor:
         """(n, 6) -> (n,) row of :attr:`all_indices`."""
-        powers = self.num_categories ** torch.arange(self.num_nodes - 1, -1, -1)
-        return (torch.as_tensor(idx) * powers).sum(-1)
+        idx = torch.as_tensor(idx)
+        powers = self.num_categories ** torch.arange(self.num_nodes - 1, -1, -1, device=idx.device)
+        return (idx * powers).sum(-1)
 
     @cached_property
     def canonical_ids(self) -> torch.Tensor:

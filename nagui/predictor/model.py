@@ -59,7 +59,7 @@ def _mlp(d_in: int, d_hidden: int, d_out: int) -> nn.Sequential:
 def noise_features(t: torch.Tensor, dim: int) -> torch.Tensor:
     """Sinusoidal features of a noise level t in [0, 1]: (B,) -> (B, dim)."""
     half = dim // 2
-    freqs = torch.exp(torch.arange(half, dtype=torch.float32) * (-math.log(1000.0) / max(half - 1, 1)))
+    freqs = torch.exp(torch.arange(half, dtype=torch.float32, device=t.device) * (-math.log(1000.0) / max(half - 1, 1)))
     angles = t.float()[:, None] * 1000.0 * freqs[None, :]
     return torch.cat([angles.sin(), angles.cos()], dim=1)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -119,8 +119,10 @@ def predicted_coverage(predictor, tables, problem) -> np.ndarray:
 
 
 def build(bench, request: BuildRequest, model, predictor=None, tables=None, device: str = "cpu",
-          say: Callable[[str], None] = log.info) -> BuildResult:
-    """Generate, assemble or generate directly, rank by predicted coverage, report the truth."""
+          say: Callable[[str], None] = log.info, cells: Sequence[str] | None = None) -> BuildResult:
+    """Generate, assemble or generate directly, rank by predicted coverage, report the truth.
+    ``cells`` (arch strings, e.g. a generated set the user made) are assembled instead of
+    generating new ones (``assemble`` only)."""
     from ..diffusion.generate import GenerateRequest, generate
     from ..diffusion.guidance import Guidance
     from ..diffusion.objectives import TableObjective
@@ -139,7 +141,12 @@ def build(bench, request: BuildRequest, model, predictor=None, tables=None, devi
     say("scoring the predicted coverage of every super-cell ...")
     predicted_all = predicted_coverage(predictor, tables, problem)
 
-    if request.strategy == "assemble":
+    if request.strategy == "assemble" and cells is not None:
+        if not len(cells):
+            raise BuildError("no cells to assemble a super-cell from")
+        candidates = merge_cells(np.array([Arch.parse(c).indices for c in cells]))
+        say(f"{len(cells)} given cells -> {len(candidates)} assembled super-cells")
+    elif request.strategy == "assemble":
         result = generate(bench, GenerateRequest(dataset=request.dataset, objectives=request.objectives, n=request.n,
                                                  seed=request.seed, scale=request.scale, predictor=spec_p),
                           model, predictor=predictor, device=device, tables=tables, say=say)

@@ -11,6 +11,7 @@ mask is measured once per trained super-network.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -37,11 +38,13 @@ class ProfileSettings:
     eval_images: int | None = None    # held-out images scored (None: all the training run set aside)
     latency_runs: int = 20
     latency_warmup: int = 5
-    threads: int = 1
+    threads: int = 1                  # onnxruntime threads for the latency measurement
     batch_size: int = 250
+    compute_threads: int | None = None  # torch threads for BN recalibration and accuracy (None: every core)
 
     def key(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        """What the measured numbers depend on (compute_threads only changes the speed)."""
+        return json.dumps({k: v for k, v in asdict(self).items() if k != "compute_threads"}, sort_keys=True)
 
 
 class ProfileCache:
@@ -147,16 +150,18 @@ class Profiler:
         hit = self.cache.get(self.checkpoint, self.settings_key, key)
         if hit is not None:
             return {**hit, "cached": True}
-        with self._lock, _threads(self.settings.threads):
+        with self._lock:
             start = time.perf_counter()
-            sub = self.calibrated(mask)
-            acc = accuracy(sub, self.heldout, self.settings.batch_size)
+            with _threads(self.settings.compute_threads or os.cpu_count() or 1):
+                sub = self.calibrated(mask)
+                acc = accuracy(sub, self.heldout, self.settings.batch_size)
             sub = sub.cpu()
-            cost = thop_cost_of_module(sub)
-            onnx_bytes = export_onnx(sub)
-            lat = ort_latency(onnx_bytes, LatencyConfig(runs=self.settings.latency_runs,
-                                                        warmup=self.settings.latency_warmup,
-                                                        threads=self.settings.threads))
+            with _threads(self.settings.threads):
+                cost = thop_cost_of_module(sub)
+                onnx_bytes = export_onnx(sub)
+                lat = ort_latency(onnx_bytes, LatencyConfig(runs=self.settings.latency_runs,
+                                                            warmup=self.settings.latency_warmup,
+                                                            threads=self.settings.threads))
             seconds = time.perf_counter() - start
         cell = mask.sub_cell(self.spec)
         record = {"mask": key, "cell": cell.to_str(), "depth": list(mask.depth()),

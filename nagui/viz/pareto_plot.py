@@ -152,18 +152,23 @@ def _legend_on_top() -> dict:
 
 
 def search_space_scatter(table: pd.DataFrame, x: str, y: str, *, front=None, samples=None, baseline=None,
-                         baseline_name: str = "baseline", selected=None, height: int = 520) -> go.Figure:
+                         baseline_name: str = "baseline", selected=None, height: int = 520,
+                         one_per_class: bool = False) -> go.Figure:
     """Every cell of ``table`` as a grey background ("all cells"), the true Pareto ``front``
     ("true front", e.g. :func:`true_front`), ``samples`` ("generated") and ``baseline``
     (``baseline_name``) as DataFrames or records with columns ``x``, ``y`` and ``index``,
     and ``selected`` (an NB201 index, or a mapping with ``x``, ``y`` and ``index``) as a
-    ring. ``customdata`` of every point is its NB201 index. None leaves a layer out."""
+    ring. ``customdata`` of every point is its NB201 index. None leaves a layer out.
+    ``one_per_class`` draws one background cell per isomorphism class (lighter to send and draw)."""
     fig = go.Figure()
+    if one_per_class and "canonical_id" in table.columns:  # 6,466 points instead of 15,625: a lighter page
+        table = table[table["canonical_id"].to_numpy() == _nb201_index(table)]
     background = table[[x, y]]
     fig.add_trace(go.Scattergl(
-        x=background[x].to_numpy(), y=background[y].to_numpy(), mode="markers", name="all cells",
-        customdata=_nb201_index(table), marker=dict(size=4, color=BACKGROUND_COLOR, opacity=0.55),
-        hovertemplate=_hover(x, y, "cell #%{customdata}")))
+        x=background[x].to_numpy().round(4), y=background[y].to_numpy().round(4), mode="markers",
+        name="all cells", customdata=_nb201_index(table), marker=dict(size=4, color=BACKGROUND_COLOR, opacity=0.55),
+        hovertemplate=_hover(x, y, "cell #%{customdata}" + (" (one per isomorphism class)" if one_per_class
+                                                            else ""))))
     if front is not None:
         df = _as_frame(front, x, y, "front").sort_values([x, y], kind="stable")
         trace = dict(x=df[x].to_numpy(), y=df[y].to_numpy(), mode="lines+markers", name="true front",

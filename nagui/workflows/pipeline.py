@@ -110,7 +110,7 @@ def build_missing(store: RunStore, bench_loader: Callable[[], object],
                             report=part(0.3, 0.35), models={"diffusion": model})
         if stage_of(run) == "built":
             run = train_run(store, run, device=device, report=part(0.35, 0.9))
-        profile_run(store, run, limit=profile_limit, bench=bench, report=part(0.9, 1.0))
+        profile_run(store, run, limit=profile_limit, bench=bench, device=device, report=part(0.9, 1.0))
         done.append("supernet")
     report("everything is ready", 1.0)
     return {"built": done}

@@ -51,8 +51,11 @@ def supernet_runs(store: RunStore) -> list[Run]:
 
 def build_run(store: RunStore, bench, *, dataset: str = "cifar10", objectives: str = "test_acc,flops",
               preset: str = "quick", strategy: str = "direct", n: int = 256, seed: int = 0, device: str = "auto",
-              train_overrides: dict | None = None, report: Report = _quiet, models: dict | None = None) -> Run:
+              train_overrides: dict | None = None, report: Report = _quiet, models: dict | None = None,
+              from_generation: Run | None = None) -> Run:
     """Choose the super-cell from the generated front and create the run (stage ``built``).
+    ``from_generation`` (a ``generate`` run) assembles the super-cell from that set's
+    cells instead of generating new ones; its dataset and objectives are used.
     ``train_overrides`` (SupernetTrainConfig fields) are kept for :func:`train_run`."""
     from ..diffusion.generate import load_or_train, resolve_device
     from ..supernet.build import BuildRequest, build, check_request
@@ -61,19 +64,30 @@ def build_run(store: RunStore, bench, *, dataset: str = "cifar10", objectives: s
 
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
+    cells = None
+    if from_generation is not None:
+        from .generation import load_generation
+
+        dataset, objectives = from_generation.params["dataset"], from_generation.params["objectives"]
+        if len(objectives.split(",")) != 2:
+            raise ValueError(f"the generated set {from_generation.name!r} has {len(objectives.split(','))} "
+                             "objectives; a super-network is built for one accuracy and one cost")
+        cells = sorted({r["arch"] for r in load_generation(store, from_generation)["samples"]})
+        strategy = "assemble"
     p = PRESETS[preset]
     request = BuildRequest(dataset=dataset, objectives=objectives, strategy=strategy, n=n, seed=seed,
                            slots=p["slots"], channels=p["channels"])
     check_request(request)
     device = resolve_device(device)
     run = store.create(KIND, {"dataset": dataset, "objectives": objectives, "preset": preset, "strategy": strategy,
-                              "n": n, "seed": seed, "train_overrides": train_overrides or {}},
+                              "n": n, "seed": seed, "train_overrides": train_overrides or {},
+                              "from_generation": from_generation.id if from_generation else None},
                        name=f"{preset} · {dataset} {objectives}")
     try:
         report("loading the diffusion prior", 0.05)
         model = (models or {}).get("diffusion") or load_or_train(device=device, say=report)
         report("generating and ranking super-cells by predicted coverage of the front", 0.3)
-        result = build(bench, request, model, device=device, say=report)
+        result = build(bench, request, model, device=device, say=report, cells=cells)
         write_build(run.path, result.spec, preset, result.as_dict())
         report(f"super-cell chosen: coverage {result.true_coverage:.4f} of the true front", 1.0)
         return store.update(run.id, "done", summary={"stage": "built", "build": result.as_dict(),
@@ -156,13 +170,13 @@ def _plain(obj):
 
 
 def profile_run(store: RunStore, run: Run, *, limit: int | None = 60, seed: int = 0, data_root=None, bench=None,
-                settings=None, report: Report = _quiet) -> Run:
-    """Measure a seeded sample of masks (FLOPs, onnxruntime latency, held-out accuracy);
-    stage ``profiled``. Masks measured before come from the cache."""
+                settings=None, device: str = "auto", report: Report = _quiet) -> Run:
+    """Measure a seeded sample of masks (FLOPs, onnxruntime latency on the CPU, held-out
+    accuracy on ``device``); stage ``profiled``. Masks measured before come from the cache."""
     from ..supernet.profile import kendall_tau, masks_to_profile
     from ..supernet.select import pareto_set
 
-    profiler = live_profiler(run, data_root=data_root, bench=bench, settings=settings)
+    profiler = live_profiler(run, data_root=data_root, bench=bench, settings=settings, device=device)
     masks = masks_to_profile(profiler.spec, limit=limit, seed=seed)
     store.update(run.id, "running", summary={"error": None})
     try:
@@ -179,10 +193,13 @@ def profile_run(store: RunStore, run: Run, *, limit: int | None = 60, seed: int 
         raise
 
 
-def live_profiler(run: Run, *, data_root=None, bench=None, settings=None, device: str = "cpu"):
-    """The run's :class:`~nagui.supernet.profile.Profiler` (loads the checkpoint and images)."""
+def live_profiler(run: Run, *, data_root=None, bench=None, settings=None, device: str = "auto"):
+    """The run's :class:`~nagui.supernet.profile.Profiler` (loads the checkpoint and images);
+    BN recalibration and accuracy run on ``device`` (auto: the GPU when present)."""
+    from ..diffusion.generate import resolve_device
     from ..supernet.profile import Profiler, ProfileSettings
 
+    device = resolve_device(device)
     settings = settings or ProfileSettings(**run.params.get("profile_settings", {}))
     return Profiler(run.path, data_root=data_root, settings=settings, bench=bench,
                     dataset=run.params.get("dataset", "cifar10"), device=device)

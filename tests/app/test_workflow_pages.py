@@ -101,7 +101,7 @@ def test_supernet_page_shows_the_run_blocks_and_coverage(home):
 
 def test_supernet_by_hand_rejects_a_bad_cell(empty_home):
     at = page("supernet").run()
-    at.selectbox(key="sn_strategy").set_value("by hand")
+    at.radio(key="sn_source").set_value("hand")
     at.text_input(key="sn_cell").set_value("|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|")
     at.get("form_submit_button")[0].click().run()
     assert not at.exception and any("Cannot use that super-cell" in e.value for e in at.error)
@@ -143,3 +143,24 @@ def test_deploy_without_a_run_says_what_to_do(empty_home):
 def test_benchmarks_page_is_plain_about_the_search_issue(empty_home):
     at = page("benchmarks").run()
     assert not at.exception and any("has not landed" in w.value for w in at.warning)
+
+
+def test_supernet_builds_from_a_generated_set(empty_home, bench):
+    at = page("generate").run()
+    at.slider(key="gen_n").set_value(32)
+    at.selectbox(key="gen_baseline").set_value("none")
+    at.get("form_submit_button")[0].click().run()
+    wait_task(at, "gen_task")
+    sn = page("supernet").run()
+    assert not sn.exception and len(sn.selectbox(key="sn_gen_set").options) == 1
+    sn.radio(key="sn_source").set_value("generated")
+    sn.get("form_submit_button")[0].click().run()
+    wait_task(sn, "sn_build_task")
+    sn.run()
+    assert not sn.exception and not sn.error
+    from nagui.runs import RunStore
+
+    (run,) = RunStore().list("supernet")
+    assert run.params["strategy"] == "assemble" and run.params["from_generation"]
+    assert run.summary["stage"] == "built" and 0 < run.summary["build"]["true_coverage"] <= 1
+    assert any("its sub-cells" in c.proto.spec for c in sn.get("plotly_chart"))

@@ -1,20 +1,11 @@
 """One real `streamlit run app.py` on 127.0.0.1 for all browser tests, driven by the system
 Chromium through Playwright (never a downloaded browser). The server's user data dir is
 ``trained_home`` (tests/conftest.py): a run store with a tiny, really trained super-network."""
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+from nagui.app_server import CHROMIUM, CHROMIUM_ARGS
 
 
 def pytest_collection_modifyitems(items):
@@ -26,50 +17,15 @@ def pytest_collection_modifyitems(items):
                 item.add_marker(skip)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def server(trained_home, tmp_path_factory):
-    port = _free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    log = open(log_path, "w+")
-    env = {**os.environ, "XDG_DATA_HOME": str(trained_home)}
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read()}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("streamlit did not become healthy within 90 s")
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.seek(0)
-        text = log.read()
-        log.close()
-        assert "Traceback" not in text, f"the server logged a traceback:\n{text[-4000:]}"
+    from nagui.app_server import running_app
+
+    with running_app({"XDG_DATA_HOME": str(trained_home)}, timeout=90,
+                     log_path=tmp_path_factory.mktemp("streamlit") / "server.log") as app:
+        yield app.url
+        text = app.log()
+    assert "Traceback" not in text, f"the server logged a traceback:\n{text[-4000:]}"
 
 
 @pytest.fixture(scope="session")

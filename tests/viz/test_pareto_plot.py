@@ -130,3 +130,12 @@ def test_subnet_scatter_given_pareto_and_empty():
     empty = subnet_scatter([])
     assert len(empty.data) == 0 and "no sub-networks" in empty.layout.annotations[0].text
     empty.to_json()
+
+
+def test_one_per_class_background_keeps_only_canonical_cells(bench):
+    table = bench.table
+    fig = search_space_scatter(table, "flops", "test_acc@cifar10", one_per_class=True)
+    background = next(t for t in fig.data if t.name == "all cells")
+    canonical = set(table.index[table["canonical_id"] == table.index])
+    assert len(background.customdata) == len(canonical) == 6466
+    assert set(int(i) for i in background.customdata) == canonical

@@ -87,3 +87,30 @@ def test_cli_default_run_is_adopted(tmp_path, monkeypatch):
     runs = supernet_runs(RunStore())
     assert len(runs) == 1 and runs[0].name == "CLI default run" and stage_of(runs[0]) == "built"
     assert len(supernet_runs(RunStore())) == 1
+
+
+def test_cancelled_training_keeps_the_last_epoch_and_resumes(tmp_path, monkeypatch, images_root):
+    from nagui.tasks import Cancelled
+    from nagui.workflows.supernet_runs import create_run, train_run
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    store = RunStore()
+    run = create_run(store, "|nor_conv_3x3~0|+|nor_conv_1x1~0|none~1|+|skip_connect~0|none~1|nor_conv_1x1~2|",
+                     slots=(1, 1, 1), channels=4,
+                     train_overrides={"epochs": 2, "batch_size": 50, "train_per_class": 10, "heldout": 50,
+                                      "random_masks": 1})
+    seen = []
+
+    def cancel_in_epoch_two(text, fraction=None):
+        seen.append(text)
+        if text.startswith("epoch 2/2"):
+            raise Cancelled("Training: cancelled")
+
+    with pytest.raises(Cancelled):
+        train_run(store, run, device="cpu", data_root=images_root, report=cancel_in_epoch_two)
+    stopped = store.get(run.id)
+    assert stopped.status == "cancelled" and stage_of(stopped) == "built"
+    assert any(t.startswith("epoch 1/2 done") for t in seen)
+    done = train_run(store, stopped, device="cpu", data_root=images_root)
+    assert done.status == "done" and stage_of(done) == "trained"
+    assert done.summary["train"]["resumed_from"] == 1 and done.summary["train"]["epochs_done"] == 2

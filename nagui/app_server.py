@@ -1,0 +1,91 @@
+"""Start the Streamlit app as a subprocess: the command `nagui app` runs, and a context
+manager that waits until the server is healthy (used by the browser tests and
+`nagui bench app`). Nothing here imports Streamlit."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .data.sources import REPO_ROOT
+
+APP = REPO_ROOT / "app.py"
+# The distribution's Chromium, headless, as the browser tests and `nagui bench app` drive it
+# (Playwright never downloads a browser here).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+class AppServerError(RuntimeError):
+    """The app did not start (its log says why)."""
+
+
+def app_command(port: int, address: str = "127.0.0.1") -> list[str]:
+    """`streamlit run app.py` with the repo's settings (.streamlit/config.toml) and the
+    interface to listen on (127.0.0.1 unless asked otherwise)."""
+    if not APP.is_file():
+        raise AppServerError(f"{APP} not found (run from a checkout of the repo)")
+    return [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
+            "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class RunningApp:
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+    started: float = field(default_factory=time.perf_counter)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@contextmanager
+def running_app(env: dict | None = None, port: int | None = None, timeout: float = 180.0,
+                log_path: Path | None = None):
+    """Start the app (``env`` added to this process's environment, e.g. ``XDG_DATA_HOME``),
+    wait for ``/_stcore/health``, yield a :class:`RunningApp`, stop it on exit."""
+    port = port or free_port()
+    log_path = Path(log_path) if log_path else Path(tempfile.mkdtemp(prefix="nagui-app-")) / "server.log"
+    cmd = app_command(port) + ["--server.fileWatcherType", "none"]
+    with open(log_path, "w") as log:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                env={**os.environ, **(env or {})})
+        app = RunningApp(f"http://127.0.0.1:{port}", proc, log_path, started)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if proc.poll() is not None:
+                    raise AppServerError(f"streamlit exited with {proc.returncode}:\n{app.log()[-4000:]}")
+                try:
+                    with urllib.request.urlopen(f"{app.url}/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise AppServerError(f"the app was not healthy within {timeout:.0f} s:\n{app.log()[-4000:]}")
+                time.sleep(0.2)
+            yield app
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
