@@ -58,11 +58,10 @@ with st.form("generate_form", border=True):
         aim = st.radio("Preference", ["Spread along the predicted front", "Aim at one trade-off"], horizontal=True,
                        key="gen_aim")
         acc_weight = st.slider("Weight on accuracy (the rest split over the costs)", 0.0, 1.0, 0.5, 0.05,
-                               key="gen_weight", disabled=False)
+                               key="gen_weight", help="Used with 'Aim at one trade-off'")
     submitted = st.form_submit_button("Generate", type="primary")
 
 objectives = ",".join(dict.fromkeys(["test_acc", cost, *extra]))
-task_key = None
 if submitted:
     try:
         constraints = Constraints(max_flops=max_flops or None, max_params=max_params or None,
@@ -75,8 +74,6 @@ if submitted:
             prefs = np.array([[acc_weight] + [rest] * (n_obj - 1)])
         request = GenerateRequest(dataset=dataset, objectives=objectives, n=int(n), constraints=constraints,
                                   preferences=prefs, scale=float(scale), seed=int(seed))
-        if constraints.max_latency and not lat_device:
-            raise ConstraintError("choose the device the latency limit is for")
     except (ConstraintError, ProblemError, ValueError) as exc:
         st.error(f"Cannot generate: {exc}")
     else:
@@ -179,7 +176,8 @@ with right:
     if sample:
         p = sample["predicted"][acc_col]
         g[1].metric("Predicted (90% interval)", f"{p['mean']:.2f}", f"{p['lo90']:.1f} – {p['hi90']:.1f}",
-                    delta_color="off", border=True)
+                    delta_color="off", delta_arrow="off", border=True,
+                    help="The guiding predictor's mean and 90% interval for this cell (never its table value)")
     for k, c in enumerate(costs + [c for c in ("flops", "params") if c not in costs]):
         g[k % 2].metric(axis_label(c), f"{values[c]:.3f}", border=True)
 with st.expander("Samples of this set"):

@@ -164,3 +164,16 @@ def test_supernet_builds_from_a_generated_set(empty_home, bench):
     assert run.params["strategy"] == "assemble" and run.params["from_generation"]
     assert run.summary["stage"] == "built" and 0 < run.summary["build"]["true_coverage"] <= 1
     assert any("its sub-cells" in c.proto.spec for c in sn.get("plotly_chart"))
+
+
+def test_an_unexpected_page_error_is_a_readable_message_not_a_traceback(home, monkeypatch):
+    import nagui.workflows.pipeline as pipeline
+
+    def broken(store, dataset="cifar10"):
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(pipeline, "stage_status", broken)
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()  # Home is the default page
+    assert not at.exception
+    assert any("Something went wrong on this page" in e.value and "the disk went away" in e.value
+               and "Traceback" not in e.value for e in at.error)
