@@ -8,6 +8,14 @@ import pytest
 from nagui.app_server import CHROMIUM, CHROMIUM_ARGS
 
 
+def pytest_configure(config):
+    try:
+        from playwright.sync_api import expect
+    except ImportError:
+        return
+    expect.set_options(timeout=60_000)  # pages that load a model or measure take seconds on 2 cores
+
+
 def pytest_collection_modifyitems(items):
     if not Path(CHROMIUM).exists():
         skip = pytest.mark.skip(reason=f"{CHROMIUM} is missing; the e2e tests use the system Chromium "
