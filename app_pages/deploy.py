@@ -1,13 +1,11 @@
 """Deploy: metric sliders choose the blocks; every choice is measured again here; download it."""
-import math
-
 import streamlit as st
 
 from nagui.nets.supernet import EDGE_STATES, BlockMask, MaskError
 from nagui.space import EDGES
 from nagui.supernet.select import pareto_set
 from nagui.viz import macro_figure, subnet_scatter, supercell_figure
-from nagui.workflows.deploy import Deployment
+from nagui.workflows.deploy import Deployment, slider_range
 from nagui.workflows.supernet_runs import stage_of, supernet_runs
 from app_ui.common import benchmark_or_stop, load_benchmark, run_store
 
@@ -48,25 +46,21 @@ except (ValueError, OSError) as exc:
 spec = deployment.spec
 
 
-def _slider(label, key, b, fmt, default_high, help_):
-    """A slider over the measured range, its ends rounded outwards to the step, so both
-    ends are reachable and each end alone is feasible."""
-    step = max(10 ** math.floor(math.log10(max(b.hi - b.lo, 1e-6) / 200)), 1e-4)
-    lo, hi = math.floor(b.lo / step) * step, math.ceil(b.hi / step) * step
-    lo, hi = round(lo, 6), round(hi if hi > lo else lo + step, 6)
-    return st.slider(label, lo, hi, hi if default_high else lo, step, format=fmt, key=key, help=help_)
+def _slider(label, key, b, fmt, limit, help_):
+    lo, hi, step = slider_range(b, limit)
+    return st.slider(label, lo, hi, hi if limit == "max" else lo, step, format=fmt, key=key, help=help_)
 
 
 @st.fragment
 def chooser():
     c1, c2, c3 = st.columns(3)
     with c1:
-        max_lat = _slider("Max latency here (ms)", "dep_max_latency", bounds["latency_ms"], "%.3f", True,
+        max_lat = _slider("Max latency here (ms)", "dep_max_latency", bounds["latency_ms"], "%.3f", "max",
                           "onnxruntime p50 latency on this machine, batch 1")
     with c2:
-        max_flops = _slider("Max FLOPs (M)", "dep_max_flops", bounds["flops"], "%.2f", True, "thop, per image")
+        max_flops = _slider("Max FLOPs (M)", "dep_max_flops", bounds["flops"], "%.2f", "max", "thop, per image")
     with c3:
-        min_acc = _slider("Min held-out accuracy (%)", "dep_min_accuracy", bounds["accuracy"], "%.1f", False,
+        min_acc = _slider("Min held-out accuracy (%)", "dep_min_accuracy", bounds["accuracy"], "%.1f", "min",
                           "Shared-weight accuracy on the held-out images after BN recalibration")
     sel = deployment.choose(max_latency_ms=max_lat, max_flops=max_flops, min_accuracy=min_acc)
     if sel.ok:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import threading
 import time
 import zipfile
@@ -24,6 +25,24 @@ SLIDER_METRICS = {"latency_ms": "max", "flops": "max", "accuracy": "min"}
 class Bounds:
     lo: float
     hi: float
+
+
+def slider_range(b: Bounds, limit: str) -> tuple[float, float, float]:
+    """(lo, hi, step) of a slider over the measured range ``b``. The ends are rounded to the
+    step so that each end alone is feasible: outwards at the loose end, inwards at the
+    tight end (a ``max`` limit at its lowest still admits the cheapest measured
+    sub-network, a ``min`` limit at its highest the most accurate)."""
+    if limit not in ("max", "min"):
+        raise ValueError(f"limit must be 'max' or 'min', got {limit!r}")
+    step = max(10 ** math.floor(math.log10(max(b.hi - b.lo, 1e-6) / 200)), 1e-4)
+    if limit == "max":
+        lo, hi = math.ceil(b.lo / step - 1e-9) * step, math.ceil(b.hi / step - 1e-9) * step
+        lo = min(lo, b.hi)
+    else:
+        lo, hi = math.floor(b.lo / step + 1e-9) * step, math.floor(b.hi / step + 1e-9) * step
+        hi = max(hi, b.lo)
+    lo, hi = round(lo, 6), round(hi, 6)
+    return lo, (hi if hi > lo else round(lo + step, 6)), step
 
 
 class Deployment:

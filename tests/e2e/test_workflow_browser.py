@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from browser_helpers import no_exceptions, screenshot
 
+from nagui.space import EDGES
+
 pytestmark = pytest.mark.e2e
 
 PAGES = {"home": "Home", "search_space": "Search space", "predictor": "Predictor", "generate": "Generate",
@@ -84,30 +86,47 @@ def test_click_a_generated_point_shows_its_dag(server, open_page, bench):
     screenshot(pg, "generate_clicked")
 
 
-def _states(pg):
-    macro = plot_with(pg, "blocks")
-    return next(t["meta"] for t in pg.evaluate(META_JS, macro) if t["name"] == "blocks")
+def _blocks(pg) -> dict:
+    """Every block's state as drawn: the cell's six edges (its DAG) and the macro network's slots."""
+    edges = {t["name"]: t["meta"]["state"] for t in pg.evaluate(META_JS, plot_with(pg, "0→1"))
+             if t["meta"] and "state" in t["meta"]}
+    slots = next(t["meta"]["states"] for t in pg.evaluate(META_JS, plot_with(pg, "blocks")) if t["name"] == "blocks")
+    return {**edges, **{k: v for k, v in slots.items() if k.startswith("cell ")}}
 
 
-def test_deploy_slider_switches_blocks_off_and_latency_is_remeasured(server, open_page):
+def test_deploy_slider_switches_blocks_off_and_latency_is_remeasured(server, open_page, trained_home, bench):
     from playwright.sync_api import expect
 
+    from nagui.runs import RunStore
+    from nagui.workflows.deploy import Deployment, slider_range
+
+    # what the page should choose, from the same run store (earlier tests may have measured more masks)
+    (run,) = RunStore(trained_home / "nagui" / "runs").list("supernet")
+    deployment = Deployment(run, bench=bench)
     pg = open_page()
     pg.goto(f"{server}/deploy")
-    expect(metric(pg, "Latency here (onnxruntime)")).to_be_visible()
-    pg.wait_for_timeout(800)
-    latency_before = metric(pg, "Latency here (onnxruntime)").inner_text()
-    flops_before = metric(pg, "FLOPs").inner_text()
-    states_before = list(_states(pg)["states"].values())
-    assert "off" not in states_before  # the loosest limits choose every slot
     slider = pg.locator('[data-testid="stSlider"]').filter(has_text="Max FLOPs (M)").get_by_role("slider")
-    slider.focus()
-    slider.press("Home")  # the smallest FLOPs limit
-    expect(metric(pg, "FLOPs")).not_to_have_text(flops_before, timeout=30_000)
-    expect(metric(pg, "Latency here (onnxruntime)")).not_to_have_text(latency_before)
+    lo, hi, _ = slider_range(deployment.bounds()["flops"], "max")  # the page's FLOPs slider
+    loose, tight = deployment.choose(max_flops=hi).best, deployment.choose(max_flops=lo).best
+    assert tight is not None, "the slider's lowest FLOPs limit must still admit the cheapest sub-network"
+    assert tight["mask"] != loose["mask"], "the smallest sub-network is also the most accurate: nothing to see"
+    expect(metric(pg, "FLOPs")).to_have_text(f"{loose['flops']:.3f} M")
+    expect(metric(pg, "Latency here (onnxruntime)")).to_have_text(f"{loose['latency_ms']:.3f} ms")
     pg.wait_for_timeout(800)
-    states_after = list(_states(pg)["states"].values())
-    assert "off" in states_after and len(states_after) == len(states_before)
+    before = _blocks(pg)
+    assert len(before) == 6 + 6  # six edges, 2 + 2 + 2 slots
+    slider.focus()
+    slider.press("Home")  # the smallest FLOPs limit: the cheapest measured sub-network
+    expect(metric(pg, "FLOPs")).to_have_text(f"{tight['flops']:.3f} M")
+    expect(metric(pg, "Latency here (onnxruntime)")).to_have_text(f"{tight['latency_ms']:.3f} ms")
+    pg.wait_for_timeout(800)
+    after = _blocks(pg)
+    switched_off = [b for b in before if before[b] == "on" and after[b] != "on"]
+    assert switched_off, (before, after)  # a block that was on is drawn off (or as a skip) now
+    edge_states, slot_bits = tight["mask"].split("|")
+    assert [after[f"{s}→{d}"] == "on" for s, d in EDGES] == [st == "on" for st in edge_states.split(",")] or \
+        all(after[f"{s}→{d}"] != "on" for (s, d), st in zip(EDGES, edge_states.split(",")) if st != "on")
+    assert sum(v == "off" for k, v in after.items() if k.startswith("cell ")) == slot_bits.count("0")
     no_exceptions(pg)
     screenshot(pg, "deploy_min_flops")
 

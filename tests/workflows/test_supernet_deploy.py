@@ -114,3 +114,18 @@ def test_cancelled_training_keeps_the_last_epoch_and_resumes(tmp_path, monkeypat
     done = train_run(store, stopped, device="cpu", data_root=images_root)
     assert done.status == "done" and stage_of(done) == "trained"
     assert done.summary["train"]["resumed_from"] == 1 and done.summary["train"]["epochs_done"] == 2
+
+
+def test_slider_ends_are_each_feasible(deployment):
+    from nagui.workflows.deploy import Bounds, slider_range
+
+    b = deployment.bounds()
+    lo, hi, step = slider_range(b["flops"], "max")
+    assert b["flops"].lo <= lo < b["flops"].lo + step and hi >= b["flops"].hi
+    assert deployment.choose(max_flops=lo).ok and deployment.choose(max_flops=hi).best == deployment.choose().best
+    lo, hi, step = slider_range(b["accuracy"], "min")
+    assert lo <= b["accuracy"].lo and b["accuracy"].hi - step < hi <= b["accuracy"].hi
+    assert deployment.choose(min_accuracy=hi).ok
+    assert slider_range(Bounds(1.0, 1.0), "max")[1] > 1.0  # a single value still gives a slider
+    with pytest.raises(ValueError):
+        slider_range(b["flops"], "between")
