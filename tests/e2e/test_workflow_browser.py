@@ -22,6 +22,8 @@ POINT_JS = """([el, name, i]) => {
           id: tr.customdata[i], n: tr.x.length};
 }"""
 META_JS = "(el) => el.data.map(t => ({name: t.name, meta: t.meta || null}))"
+HAS_TRACES_JS = """(names) => names.every(n => [...document.querySelectorAll('.js-plotly-plot')]
+  .some(el => el.data && el.data.some(t => t.name === n)))"""
 
 
 def metric(pg, label: str):
@@ -29,9 +31,10 @@ def metric(pg, label: str):
 
 
 def plot_with(pg, trace_name: str):
-    """The Plotly element that has a trace named ``trace_name``."""
+    """The Plotly element that has a trace named ``trace_name`` (waits until it is drawn)."""
+    pg.wait_for_function(HAS_TRACES_JS, arg=[trace_name], timeout=60_000)
     for el in pg.locator(".js-plotly-plot").element_handles():
-        if pg.evaluate("([el, n]) => el.data.some(t => t.name === n)", [el, trace_name]):
+        if pg.evaluate("([el, n]) => !!el.data && el.data.some(t => t.name === n)", [el, trace_name]):
             return el
     return None
 
@@ -88,6 +91,7 @@ def test_click_a_generated_point_shows_its_dag(server, open_page, bench):
 
 def _blocks(pg) -> dict:
     """Every block's state as drawn: the cell's six edges (its DAG) and the macro network's slots."""
+    pg.wait_for_function(HAS_TRACES_JS, arg=["0→1", "blocks"], timeout=60_000)
     edges = {t["name"]: t["meta"]["state"] for t in pg.evaluate(META_JS, plot_with(pg, "0→1"))
              if t["meta"] and "state" in t["meta"]}
     slots = next(t["meta"]["states"] for t in pg.evaluate(META_JS, plot_with(pg, "blocks")) if t["name"] == "blocks")
@@ -119,9 +123,13 @@ def test_deploy_slider_switches_blocks_off_and_latency_is_remeasured(server, ope
     slider.press("Home")  # the smallest FLOPs limit: the cheapest measured sub-network
     expect(metric(pg, "FLOPs")).to_have_text(f"{tight['flops']:.3f} M")
     expect(metric(pg, "Latency here (onnxruntime)")).to_have_text(f"{tight['latency_ms']:.3f} ms")
-    pg.wait_for_timeout(800)
-    after = _blocks(pg)
-    switched_off = [b for b in before if before[b] == "on" and after[b] != "on"]
+    deadline = time.monotonic() + 30  # the figures are drawn just after the numbers
+    while True:
+        after = _blocks(pg)
+        switched_off = [b for b in before if before[b] == "on" and after[b] != "on"]
+        if switched_off or time.monotonic() > deadline:
+            break
+        pg.wait_for_timeout(300)
     assert switched_off, (before, after)  # a block that was on is drawn off (or as a skip) now
     edge_states, slot_bits = tight["mask"].split("|")
     assert [after[f"{s}→{d}"] == "on" for s, d in EDGES] == [st == "on" for st in edge_states.split(",")] or \
