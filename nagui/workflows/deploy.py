@@ -55,7 +55,6 @@ class Deployment:
         self.profiler = live_profiler(run, data_root=data_root, bench=bench, settings=settings)
         self.spec = self.profiler.spec
         self._export_lock = threading.Lock()
-        self.waiting = 0  # sessions queued behind a measurement right now
 
     # ---- what the sliders move over -------------------------------------------------
     def records(self) -> list[dict]:
@@ -84,12 +83,8 @@ class Deployment:
 
         mask = BlockMask.parse(mask, self.spec)  # MaskError names the block to keep
         start = time.perf_counter()
-        self.waiting += 1
-        try:
-            queued = self.profiler._lock.locked()
-            record = self.profiler.measure(mask)
-        finally:
-            self.waiting -= 1
+        queued = self.profiler._lock.locked()  # another session's measurement is running: this one waits
+        record = self.profiler.measure(mask)
         return {**record, "wall_s": round(time.perf_counter() - start, 4), "queued": queued}
 
     # ---- files --------------------------------------------------------------------------

@@ -97,8 +97,10 @@ def build_missing(store: RunStore, bench_loader: Callable[[], object],
         report("pretraining the guiding predictor on the source datasets", 0.02)
         pretrained_predictor(bench.table, DEFAULT_DATASET, say=part(0.02, 0.2))
         done.append("predictor")
-    report("loading the diffusion prior", 0.2)
-    model = load_or_train(device="cpu", say=part(0.2, 0.3))
+    model = None
+    if not status["diffusion"].ready or not status["supernet"].ready:
+        report("loading the diffusion prior", 0.2)
+        model = load_or_train(device="cpu", say=part(0.2, 0.3))
     if not status["diffusion"].ready:
         done.append("diffusion")
     if not status["supernet"].ready:

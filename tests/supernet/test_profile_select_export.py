@@ -23,14 +23,6 @@ SUPER = "|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|skip_connect~0|nor_co
 
 
 @pytest.fixture(scope="module")
-def images_root(data_dir):
-    root = data_dir / "cifar10-jpeg"
-    if not (root / "train").is_dir():
-        pytest.skip(f"CIFAR-10 images not found at {root}")
-    return root
-
-
-@pytest.fixture(scope="module")
 def run(tmp_path_factory, images_root):
     run = tmp_path_factory.mktemp("supernet-run")
     spec = SuperNetSpec(Arch.parse(SUPER), (1, 1, 2), channels=4, num_classes=10)
