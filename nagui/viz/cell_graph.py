@@ -117,6 +117,47 @@ def cell_graph_data(arch: Arch | str) -> CellGraph:
     return CellGraph(arch=arch, nodes=nodes, edges=tuple(edges))
 
 
+def edge_annotations(e, hover: str, label_name: str | None = None) -> list[dict]:
+    """The arrowhead at the target node (stopped at its rim) and the label of one drawn edge
+    (anything with xs, ys, width, color, opacity, label_x, label_y, label, live)."""
+    tail = len(e.xs) - 6
+    arrow = dict(x=e.xs[-1], y=e.ys[-1], ax=e.xs[tail], ay=e.ys[tail], xref="x", yref="y", axref="x", ayref="y",
+                 showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=max(e.width * 0.6, 1.2),
+                 arrowcolor=e.color, standoff=19, text="", opacity=e.opacity)
+    label = dict(x=e.label_x, y=e.label_y, xref="x", yref="y", text=e.label, showarrow=False,
+                 font=dict(size=12, color=e.color if e.live else DEAD_COLOR), bgcolor="rgba(255,255,255,0.9)",
+                 borderpad=2, hovertext=hover)
+    if label_name is not None:
+        label["name"] = label_name
+    return [arrow, label]
+
+
+def add_nodes(fig: go.Figure, nodes) -> list[dict]:
+    """The node trace ("nodes"); returns the caption annotations (input / output)."""
+    fig.add_trace(go.Scatter(
+        x=[n.x for n in nodes], y=[n.y for n in nodes], mode="markers+text",
+        marker=dict(size=36, color=NODE_COLOR, line=dict(color="white", width=2)),
+        text=[n.label for n in nodes], textposition="middle center",
+        textfont=dict(color="white", size=15), hoverinfo="text",
+        hovertext=[f"node {n.node}" + (f" ({n.caption})" if n.caption else "") for n in nodes],
+        showlegend=False, name="nodes"))
+    return [dict(x=n.x, y=n.y, xref="x", yref="y", text=f"<b>{n.caption}</b>", showarrow=False, yshift=-30,
+                 font=dict(size=12, color=NODE_COLOR)) for n in nodes if n.caption]
+
+
+def dag_layout(fig: go.Figure, annotations: list[dict], height: int, title: str | None) -> go.Figure:
+    """Axes hidden and fixed around the four nodes, no drag: the layout of every cell DAG."""
+    fig.update_layout(
+        height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+        title=dict(text=title) if title else None,
+        annotations=annotations, plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
+        xaxis=dict(visible=False, range=[-0.35, NUM_NODES - 1 + 0.35], fixedrange=True),
+        yaxis=dict(visible=False, range=[-0.8, 1.15], fixedrange=True),
+        hovermode="closest", dragmode=False,
+    )
+    return fig
+
+
 def cell_figure(arch: Arch | str, *, height: int = 340, title: str | None = None) -> go.Figure:
     """A Plotly figure of the cell (see the module docstring for the drawing rules)."""
     graph = cell_graph_data(arch)
@@ -127,32 +168,6 @@ def cell_figure(arch: Arch | str, *, height: int = 340, title: str | None = None
         fig.add_trace(go.Scatter(x=e.xs, y=e.ys, mode="lines", name=f"{e.src}→{e.dst}",
                                  line=dict(color=e.color, dash=e.dash, width=e.width), opacity=e.opacity,
                                  hoverinfo="text", hovertext=hover, showlegend=False))
-        # Arrowhead at the target node; `standoff` stops it at the node's rim.
-        tail = len(e.xs) - 6
-        annotations.append(dict(x=e.xs[-1], y=e.ys[-1], ax=e.xs[tail], ay=e.ys[tail], xref="x", yref="y",
-                                axref="x", ayref="y", showarrow=True, arrowhead=2, arrowsize=1.2,
-                                arrowwidth=max(e.width * 0.6, 1.2), arrowcolor=e.color, standoff=19,
-                                text="", opacity=e.opacity))
-        annotations.append(dict(x=e.label_x, y=e.label_y, xref="x", yref="y", text=e.label, showarrow=False,
-                                font=dict(size=12, color=e.color if e.live else DEAD_COLOR),
-                                bgcolor="rgba(255,255,255,0.9)", borderpad=2, hovertext=hover))
-    fig.add_trace(go.Scatter(
-        x=[n.x for n in graph.nodes], y=[n.y for n in graph.nodes], mode="markers+text",
-        marker=dict(size=36, color=NODE_COLOR, line=dict(color="white", width=2)),
-        text=[n.label for n in graph.nodes], textposition="middle center",
-        textfont=dict(color="white", size=15), hoverinfo="text",
-        hovertext=[f"node {n.node}" + (f" ({n.caption})" if n.caption else "") for n in graph.nodes],
-        showlegend=False, name="nodes"))
-    for n in graph.nodes:
-        if n.caption:
-            annotations.append(dict(x=n.x, y=n.y, xref="x", yref="y", text=f"<b>{n.caption}</b>",
-                                    showarrow=False, yshift=-30, font=dict(size=12, color=NODE_COLOR)))
-    fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-        title=dict(text=title) if title else None,
-        annotations=annotations, plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
-        xaxis=dict(visible=False, range=[-0.35, NUM_NODES - 1 + 0.35], fixedrange=True),
-        yaxis=dict(visible=False, range=[-0.8, 1.15], fixedrange=True),
-        hovermode="closest", dragmode=False,
-    )
-    return fig
+        annotations += edge_annotations(e, hover)
+    annotations += add_nodes(fig, graph.nodes)
+    return dag_layout(fig, annotations, height, title)

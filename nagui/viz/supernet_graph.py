@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Sequence
 import plotly.graph_objects as go
 
 from ..space import EDGES, Arch, live_edges
-from ..space.nb201 import NUM_NODES
-from .cell_graph import ARC_HEIGHT, DEAD_COLOR, NODE_COLOR, OP_COLORS, NodeSpec, _curve, cell_graph_data
+from .cell_graph import (ARC_HEIGHT, DEAD_COLOR, OP_COLORS, NodeSpec, _curve, add_nodes, cell_graph_data,
+                         dag_layout, edge_annotations)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..nets.supernet import BlockMask, SuperNetSpec
@@ -172,39 +172,13 @@ def supercell_figure(super_cell: Arch | str, mask: "BlockMask | str | Sequence[s
                                  customdata=[e.state] * len(e.xs),
                                  line=dict(color=e.color, dash=e.dash, width=e.width), opacity=e.opacity,
                                  hoverinfo="text", hovertext=e.hover, showlegend=False))
-        tail = len(e.xs) - 6
-        annotations.append(dict(x=e.xs[-1], y=e.ys[-1], ax=e.xs[tail], ay=e.ys[tail], xref="x", yref="y",
-                                axref="x", ayref="y", showarrow=True, arrowhead=2, arrowsize=1.2,
-                                arrowwidth=max(e.width * 0.6, 1.2), arrowcolor=e.color, standoff=19,
-                                text="", opacity=e.opacity))
-        annotations.append(dict(x=e.label_x, y=e.label_y, xref="x", yref="y", text=e.label, showarrow=False,
-                                font=dict(size=12, color=e.color if e.live else DEAD_COLOR),
-                                bgcolor="rgba(255,255,255,0.9)", borderpad=2, hovertext=e.hover,
-                                name=f"label {e.name}"))
-    fig.add_trace(go.Scatter(
-        x=[n.x for n in graph.nodes], y=[n.y for n in graph.nodes], mode="markers+text",
-        marker=dict(size=36, color=NODE_COLOR, line=dict(color="white", width=2)),
-        text=[n.label for n in graph.nodes], textposition="middle center",
-        textfont=dict(color="white", size=15), hoverinfo="text",
-        hovertext=[f"node {n.node}" + (f" ({n.caption})" if n.caption else "") for n in graph.nodes],
-        showlegend=False, name="nodes"))
-    for n in graph.nodes:
-        if n.caption:
-            annotations.append(dict(x=n.x, y=n.y, xref="x", yref="y", text=f"<b>{n.caption}</b>",
-                                    showarrow=False, yshift=-30, font=dict(size=12, color=NODE_COLOR)))
+        annotations += edge_annotations(e, e.hover, label_name=f"label {e.name}")
+    annotations += add_nodes(fig, graph.nodes)
     if not graph.output_connected:
         annotations.append(dict(x=0.5, y=0.02, xref="paper", yref="paper", showarrow=False,
                                 text="output disconnected: this mask computes nothing",
                                 font=dict(size=12, color="#d62728")))
-    fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-        title=dict(text=title) if title else None,
-        annotations=annotations, plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
-        xaxis=dict(visible=False, range=[-0.35, NUM_NODES - 1 + 0.35], fixedrange=True),
-        yaxis=dict(visible=False, range=[-0.8, 1.15], fixedrange=True),
-        hovermode="closest", dragmode=False,
-    )
-    return fig
+    return dag_layout(fig, annotations, height, title)
 
 
 # ---------------------------------------------------------------------- macro skeleton
