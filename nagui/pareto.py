@@ -69,3 +69,32 @@ def hypervolume_ratio(points: np.ndarray, true_front: np.ndarray) -> float:
     span = np.where(nadir > ideal, nadir - ideal, 1.0)
     indicator = HV(ref_point=np.full(front.shape[1], REFERENCE))
     return float(indicator((pts - ideal) / span) / indicator((front - ideal) / span))
+
+
+def greedy_hypervolume(candidates: np.ndarray, k: int, ideal: np.ndarray, nadir: np.ndarray,
+                       base: np.ndarray | None = None) -> list[int]:
+    """Up to ``k`` rows of ``candidates`` (minimisation) chosen one at a time, each adding the
+    most hypervolume to ``base`` plus the rows chosen before it (objectives normalised by
+    ``ideal`` -> 0 and ``nadir`` -> 1, reference point 1.1). Once nothing adds volume, the
+    rest follow in order of their distance to the ideal point."""
+    from pymoo.indicators.hv import HV
+
+    c = np.asarray(candidates, dtype=np.float64)
+    span = np.where(np.asarray(nadir) > np.asarray(ideal), np.asarray(nadir) - np.asarray(ideal), 1.0)
+    cn = (c - ideal) / span
+    cn = np.where(np.isfinite(cn), cn, 1e6)
+    chosen_pts = [] if base is None or len(base) == 0 else list((np.asarray(base, dtype=np.float64) - ideal) / span)
+    indicator = HV(ref_point=np.full(c.shape[1], REFERENCE))
+    left = [i for i in range(len(c)) if (cn[i] < REFERENCE).all()]
+    picked: list[int] = []
+    current = indicator(np.array(chosen_pts)) if chosen_pts else 0.0
+    while left and len(picked) < k:
+        gains = [indicator(np.array(chosen_pts + [cn[i]])) - current for i in left]
+        j = int(np.argmax(gains))
+        if gains[j] <= 0:
+            break
+        picked.append(left.pop(j))
+        chosen_pts.append(cn[picked[-1]])
+        current += gains[j]
+    rest = [i for i in np.argsort(np.linalg.norm(np.clip(cn, 0, None), axis=1), kind="stable") if i not in picked]
+    return picked + [int(i) for i in rest[:k - len(picked)]]

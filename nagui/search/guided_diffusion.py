@@ -1,77 +1,106 @@
 """Ours: predictor-guided diffusion whose predictor is refitted on every result it is told.
 
-The guiding predictor starts as the transfer base (pretrained on the other datasets'
-accuracies, never the target's) and is re-adapted to the target on every cell the run
-has trained. Each ask samples a batch from the diffusion prior guided by it (accuracy
-alone, or the problem's objectives along the predicted front) and trains the unseen
-samples the predictor ranks best: one at a time for the first 10, then 5 at a time.
+The predictor is a :class:`~.surrogate.TransferSurrogate`: the target accuracy of every
+cell predicted from the source datasets' accuracies (never the target's), refitted on
+every target cell the run has trained. Each ask guides the diffusion prior with it (its
+predicted accuracy of every cell as a table objective, plus the problem's free costs,
+with preferences spread along the predicted front), and trains the unseen samples it
+rates best: one at a time for the first ``first`` cells, then ``batch`` at a time.
+
+- one objective: the samples of highest predicted accuracy;
+- several: the samples that add the most hypervolume, greedily, to the cells trained so
+  far (at their true values), on the predicted front's scale.
+
+On a table the guided samples only choose among cells, so a sample set that brings
+fewer unseen cells than wanted is topped up from the predictor's ranking of the rest.
 """
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 
-from ..pareto import Objective, non_dominated, to_minimisation
-from ..space import Arch
+from ..pareto import Objective, greedy_hypervolume, non_dominated, to_minimisation
 from .problem import SearchProblem
 from .strategy import SearchContext
+from .surrogate import TransferSurrogate
 
 
 class GuidedDiffusion:
     name = "ours"
 
     def __init__(self, problem: SearchProblem, rng: np.random.Generator, context: SearchContext,
-                 samples: int = 64, scale: float = 100.0):
-        from ..diffusion.problem import Problem
-        from ..diffusion.tables import CellTables
+                 samples: int = 64, scale: float = 100.0, first: int = 10, batch: int = 5):
+        from ..diffusion.objectives import TableObjective
 
-        models = context.models()
-        self.model, self.base = models["diffusion"], models["pretrained"]
+        self.model = context.models()["diffusion"]
         self.problem, self.rng, self.samples, self.scale = problem, rng, samples, scale
-        self.diffusion_problem = Problem.parse(problem.dataset, ",".join(problem.objectives))
-        self.tables = CellTables(SimpleNamespace(table=context.table))
-        self.archs: list[Arch] = []
-        self.values: list[float] = []
-        self.seen: set[int] = set()
-        self.table_arch = context.table["arch"]
+        self.first, self.batch = first, batch
+        self.surrogate = TransferSurrogate(context.sources)
+        self.tables = context.cell_tables()
+        space = self.tables.space
+        self.cost_terms = [TableObjective(c, self.tables.filled_latency(c.split("@")[1]) if c.startswith("latency@")
+                                          else self.tables.column(c), space.num_nodes, space.num_categories)
+                           for c in problem.costs]
+        self.objectives = [Objective.parse(o) for o in problem.objectives]
+        costs = np.stack([context.free[c] for c in problem.costs], axis=1) if problem.multi else None
+        self.costs = None if costs is None else to_minimisation(costs, self.objectives[1:])
+        self.trained: dict[int, float] = {}
+        self.canonical = context.table["canonical_id"].to_numpy()
+        self.trained_classes: set = set()
 
-    def _predictor(self):
-        from ..predictor.transfer import adapt
+    def _guidance(self, predicted: np.ndarray):
+        from ..diffusion.guidance import Guidance
+        from ..diffusion.objectives import TableObjective
 
-        return adapt(self.base, self.problem.accuracy, self.archs, self.values, seed=len(self.archs))
+        space = self.tables.space
+        flat = np.empty_like(predicted)
+        flat[np.arange(len(predicted))] = predicted[self.tables.table_row]        # space order
+        acc = TableObjective(self.problem.accuracy, flat, space.num_nodes, space.num_categories, log=False)
+        return Guidance([acc] + self.cost_terms, scale=self.scale).calibrate(space)
 
-    def ask(self) -> list[int]:
-        from ..diffusion.problem import build_guidance
+    def _samples(self, predicted: np.ndarray) -> np.ndarray:
+        """Distinct unseen NB201 indices from one guided batch."""
         from ..diffusion.sampler import Sampler
 
-        predictor = self._predictor()
-        guidance, feasible = build_guidance(self.diffusion_problem, predictor, self.tables, scale=self.scale)
-        out = Sampler(self.model).sample(self.samples, guidance, seed=int(self.rng.integers(2**31 - 1)),
-                                         feasible=feasible)
+        out = Sampler(self.model).sample(self.samples, self._guidance(predicted),
+                                         seed=int(self.rng.integers(2**31 - 1)))
         rows = self.tables.table_row[self.tables.space.flat_index(out.indices).numpy()]
-        rows = np.array([r for r in dict.fromkeys(rows.tolist()) if r not in self.seen], dtype=np.int64)
-        want = 1 if len(self.seen) < 10 else 5
-        if len(rows) == 0:                                   # every sample was trained already
-            rows = self.rng.permutation(np.setdiff1d(np.arange(len(self.table_arch)), list(self.seen)))[:want]
-            return rows.tolist()
-        pred = predictor.predict([Arch.from_str(self.table_arch[r]) for r in rows])
-        acc = pred[self.problem.accuracy]
+        return np.array([r for r in dict.fromkeys(rows.tolist()) if self._new(r)], dtype=np.int64)
+
+    def _new(self, row: int) -> bool:
+        """Not trained, nor isomorphic to a trained cell (the same network)."""
+        return row not in self.trained and self.canonical[row] not in self.trained_classes
+
+    def ask(self) -> list[int]:
+        self.surrogate.fit(list(self.trained), list(self.trained.values()))
+        predicted = self.surrogate.predict()
+        want = 1 if len(self.trained) < self.first else self.batch
+        rows = self._samples(predicted)
         if not self.problem.multi:
-            order = np.argsort(-acc, kind="stable")
-        else:                                                # predicted non-dominated first
-            objs = [Objective.parse(o) for o in self.problem.objectives]
-            costs = [self.tables.bench.table[c].to_numpy(np.float64)[rows] for c in self.problem.costs]
-            f = to_minimisation(np.stack([acc] + costs, axis=1), objs)
-            first = non_dominated(np.where(np.isfinite(f), f, 1e12))
-            order = np.concatenate([first[np.argsort(-acc[first])],
-                                    np.setdiff1d(np.argsort(-acc, kind="stable"), first, assume_unique=True)])
-            order = np.array(list(dict.fromkeys(order.tolist())))
-        return rows[order[:want]].tolist()
+            picked = rows[np.argsort(-predicted[rows], kind="stable")][:want].tolist()
+        else:
+            picked = rows[self._by_hypervolume(predicted, rows, want)].tolist()
+        if len(picked) < want:                       # top up from the predictor's ranking
+            for i in np.argsort(-predicted, kind="stable"):
+                if len(picked) == want:
+                    break
+                if self._new(int(i)) and int(i) not in picked:
+                    picked.append(int(i))
+        return picked
+
+    def _by_hypervolume(self, predicted: np.ndarray, rows: np.ndarray, want: int) -> list[int]:
+        f_pred = np.concatenate([-predicted[:, None], self.costs], axis=1)
+        front = f_pred[non_dominated(f_pred)]
+        ideal, nadir = front.min(axis=0), front.max(axis=0)
+        seen = np.array(list(self.trained), dtype=np.int64)
+        base = np.concatenate([-np.array(list(self.trained.values()))[:, None], self.costs[seen]], axis=1)
+        return greedy_hypervolume(f_pred[rows], want, ideal, nadir, base=base[np.isfinite(base).all(axis=1)])
 
     def tell(self, indices, values) -> None:
         for i, v in zip(indices, values):
-            if int(i) not in self.seen:
-                self.seen.add(int(i))
-                self.archs.append(Arch.from_str(self.table_arch[int(i)]))
-                self.values.append(v[self.problem.accuracy])
+            self.trained.setdefault(int(i), float(v[self.problem.accuracy]))
+            self.trained_classes.add(self.canonical[int(i)])
+
+    def protocol(self) -> dict:
+        return {"predictor": "transfer surrogate (ridge on the source columns, refitted on every trained cell)",
+                "features": self.surrogate.names, "target_labels_seen": len(self.trained),
+                "diffusion_prior": "unconditional, trained on the cells' structure only"}

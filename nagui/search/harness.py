@@ -15,6 +15,7 @@ import numpy as np
 
 from ..data.benchmark import DATASETS, column
 from ..pareto import Objective, hypervolume_ratio, to_minimisation
+from .bayes_opt import BayesianOptimisation
 from .cells import CellIndex
 from .guided_diffusion import GuidedDiffusion
 from .local_search import LocalSearch
@@ -27,7 +28,7 @@ from .rea import RegularizedEvolution
 from .strategy import SearchContext
 
 STRATEGIES = {s.name: s for s in (RandomSearch, RegularizedEvolution, LocalSearch, NSGA2Search, MultiObjectiveREA,
-                                  NaiveTransfer, GuidedDiffusion)}
+                                  NaiveTransfer, BayesianOptimisation, GuidedDiffusion)}
 
 
 @dataclass
@@ -56,11 +57,13 @@ class Trajectory:
 
 
 def default_models(table, problem: SearchProblem) -> dict:
-    """The cached diffusion prior and the transfer base for ``problem`` (trained if missing)."""
+    """The cached (or shipped) diffusion prior, trained if missing."""
     from ..diffusion.generate import load_or_train
-    from ..diffusion.problem import pretrained_predictor
 
-    return {"diffusion": load_or_train(), "pretrained": pretrained_predictor(table, problem.dataset)}
+    return {"diffusion": load_or_train()}
+
+
+SOURCE_COLUMNS = ("test_acc", "test_acc_12ep", "valid_acc_12ep")     # per OTHER dataset
 
 
 def make_context(table, problem: SearchProblem, cells: CellIndex | None = None, models: dict | None = None
@@ -68,8 +71,8 @@ def make_context(table, problem: SearchProblem, cells: CellIndex | None = None, 
     """What strategies may know: free costs, the other datasets' accuracies, and (for ours)
     the diffusion prior and a predictor pretrained on the other datasets only."""
     free = {c: table[c].to_numpy(np.float64) for c in problem.costs}
-    sources = {column("test_acc", d): table[column("test_acc", d)].to_numpy(np.float64)
-               for d in DATASETS if d != problem.dataset}
+    sources = {column(c, d): table[column(c, d)].to_numpy(np.float64)
+               for d in DATASETS if d != problem.dataset for c in SOURCE_COLUMNS if column(c, d) in table}
     protocol = {"free": list(free), "transfer_sources": list(sources),
                 "target_labels": "only the cells this run trained (counted)"}
     context = SearchContext(table, cells or CellIndex(table), free, sources, protocol,
@@ -90,19 +93,29 @@ def run_search(table, problem: SearchProblem, strategy: str, budget: int, seed: 
     stalls = 0
     while oracle.left > 0:
         before = oracle.trained
-        asked = search.ask()
-        try:
-            values = [oracle.evaluate(i) for i in asked]
-        except BudgetExhausted:
+        asked, values = search.ask(), []
+        for i in asked:
+            try:
+                values.append(oracle.evaluate(i))
+            except BudgetExhausted:
+                break
+        search.tell(asked[:len(values)], values)           # what was paid for, even past the budget's end
+        if len(values) < len(asked):
             break
-        search.tell(asked, values)
         stalls = stalls + 1 if oracle.trained == before else 0
         if stalls > 10 * budget:                       # a strategy that only re-asks seen cells
             raise RuntimeError(f"{strategy} asked only for cells it had already trained, {stalls} times in a row")
     protocol = {**context.protocol, "strategy": strategy, "seed": seed, "budget": budget}
-    if strategy == GuidedDiffusion.name:
-        protocol["guiding_predictor"] = context.models()["pretrained"].protocol
+    if hasattr(search, "protocol"):
+        protocol["model"] = search.protocol()
     return Trajectory(strategy, problem, budget, seed, oracle.queries, time.perf_counter() - start, protocol)
+
+
+def _one_thread_each() -> None:
+    """Workers share the cores: one torch thread each (more only oversubscribe them)."""
+    import torch
+
+    torch.set_num_threads(1)
 
 
 _FORKED_JOB: tuple | None = None        # what forked workers run (inherited, never pickled)
@@ -115,7 +128,9 @@ def _run_seed(seed: int) -> Trajectory:
 
 def run_many(table, problem: SearchProblem, strategy: str, budget: int, seeds: Sequence[int],
              processes: int | None = None, context: SearchContext | None = None) -> list[Trajectory]:
-    """Seeds in parallel over the machine's cores (fork: the table and models are shared, not copied)."""
+    """Seeds in parallel over the machine's cores (fork: the table is shared, not copied).
+    Torch models load lazily in each worker: a pool forked after torch ran its thread
+    pool in the parent can hang."""
     import multiprocessing as mp
 
     global _FORKED_JOB
@@ -126,7 +141,7 @@ def run_many(table, problem: SearchProblem, strategy: str, budget: int, seeds: S
     try:
         if processes <= 1 or len(seeds) == 1:
             return [_run_seed(s) for s in seeds]
-        with mp.get_context("fork").Pool(processes) as pool:
+        with mp.get_context("fork").Pool(processes, initializer=_one_thread_each) as pool:
             return pool.map(_run_seed, seeds)
     finally:
         _FORKED_JOB = None

@@ -11,10 +11,13 @@ from .strategy import FixedOrder, SearchContext
 
 
 def transfer_score(sources: dict[str, np.ndarray]) -> np.ndarray:
-    if not sources:
-        raise ValueError("naive transfer needs at least one source dataset's accuracies")
-    z = [(v - np.nanmean(v)) / np.nanstd(v) for v in sources.values()]
-    return np.nanmean(np.stack(z), axis=0)
+    """Mean z-scored 200-epoch test accuracy on the source datasets."""
+    from ..predictor.transfer import naive_transfer_score
+
+    final = {k: v for k, v in sources.items() if k.startswith("test_acc@")}
+    if not final:
+        raise ValueError("naive transfer needs at least one source dataset's test accuracies")
+    return naive_transfer_score(final)
 
 
 class NaiveTransfer(FixedOrder):

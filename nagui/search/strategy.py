@@ -22,8 +22,9 @@ class SearchContext:
     free: dict[str, np.ndarray]                       # cost column -> values for every cell
     sources: dict[str, np.ndarray] = field(default_factory=dict)   # other datasets' accuracies (transfer)
     protocol: dict = field(default_factory=dict)      # what each model was pretrained on
-    load_models: Callable[[], dict] | None = None     # the diffusion prior and the transfer base, on demand
+    load_models: Callable[[], dict] | None = None     # the diffusion prior, on demand
     _models: dict | None = None
+    _cell_tables: object | None = None
 
     def models(self) -> dict:
         if self._models is None:
@@ -31,6 +32,16 @@ class SearchContext:
                 raise ValueError("this strategy needs the diffusion prior and the pretrained predictor")
             self._models = self.load_models()
         return self._models
+
+    def cell_tables(self):
+        """The table's columns in the diffusion space's order (built once, shared by runs)."""
+        if self._cell_tables is None:
+            from types import SimpleNamespace
+
+            from ..diffusion.tables import CellTables
+
+            self._cell_tables = CellTables(SimpleNamespace(table=self.table))
+        return self._cell_tables
 
 
 class Strategy(Protocol):

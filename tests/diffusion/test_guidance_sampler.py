@@ -154,3 +154,20 @@ def test_metrics_on_known_sets(bench, tables):
     assert distribution_distance(x, x, 5) == {"tv_nodes": 0.0, "tv_counts": 0.0}
     far = distribution_distance(torch.zeros(500, 6, dtype=torch.long), x, 5)
     assert far["tv_nodes"] > 0.7
+
+
+def test_table_objective_looks_up_concrete_cells_as_its_expectation_would():
+    """Concrete (one-hot) cells take a lookup path; it must equal the exact expectation."""
+    import torch
+
+    from nagui.diffusion.objectives import TableObjective
+
+    values = np.random.default_rng(0).uniform(1, 100, 5 ** 6)
+    term = TableObjective("flops", values, 6, 5)
+    cells = torch.randint(0, 5, (64, 6), generator=torch.Generator().manual_seed(0))
+    p = torch.nn.functional.one_hot(cells, 5).float()
+    looked_up = term.value(p)
+    soft = p * (1 - 1e-6) + 1e-6 / 5                       # not one-hot: the einsum path
+    assert torch.allclose(looked_up, term.value(soft), atol=1e-3)
+    flat = (cells * 5 ** torch.arange(5, -1, -1)).sum(1).numpy()
+    assert np.allclose(looked_up.numpy(), (np.log(values[flat]) - term.mean) / term.std, atol=1e-5)
