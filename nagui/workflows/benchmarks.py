@@ -19,8 +19,21 @@ def search_result_dirs(store: RunStore) -> list[Path]:
     return found
 
 
+def markdown_sections(markdown: str) -> dict[str, str]:
+    """``### Title`` sections of a summary.md: {title: body}."""
+    sections, title = {}, None
+    for line in markdown.splitlines():
+        if line.startswith("### "):
+            title = line[4:].strip()
+            sections[title] = ""
+        elif title is not None:
+            sections[title] += line + "\n"
+    return {k: v.strip() for k, v in sections.items()}
+
+
 def find_search_results(store: RunStore) -> dict[str, dict]:
-    """``{folder: {"modified", "tables": {title: rows}, "markdown"}}`` newest first."""
+    """``{folder: {"modified", "tables": {title: rows}, "curves": {title: png}, "markdown",
+    "sections"}}``, newest first."""
     out = {}
     for folder in search_result_dirs(store):
         summary = folder / "summary.csv"
@@ -31,9 +44,15 @@ def find_search_results(store: RunStore) -> dict[str, dict]:
             continue
         md = folder / "summary.md"
         tables: dict[str, list[dict]] = {}
+        curves: dict[str, Path] = {}
         for r in rows:  # one table per problem, as the Markdown summary has them
-            title = " · ".join(v for v in (r.pop("dataset", None), r.pop("objectives", None)) if v) or "Summary"
+            dataset, objectives = r.pop("dataset", None), r.pop("objectives", None)
+            title = " · ".join(v for v in (dataset, objectives) if v) or "Summary"
             tables.setdefault(title, []).append(r)
-        out[str(folder)] = {"modified": summary.stat().st_mtime, "tables": tables,
-                            "markdown": md.read_text() if md.is_file() else ""}
+            png = folder / "curves" / f"{dataset}_{str(objectives).replace('+', '-').replace('@', '-')}.png"
+            if png.is_file():
+                curves[title] = png
+        markdown = md.read_text() if md.is_file() else ""
+        out[str(folder)] = {"modified": summary.stat().st_mtime, "tables": tables, "curves": curves,
+                            "markdown": markdown, "sections": markdown_sections(markdown)}
     return dict(sorted(out.items(), key=lambda kv: -kv[1]["modified"]))
