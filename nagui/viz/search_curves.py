@@ -70,11 +70,20 @@ def html_to_png(pages: Sequence, width: int = 960, height: int = 560) -> list[st
     if not os.path.exists(CHROMIUM):
         raise FileNotFoundError(f"no Chromium at {CHROMIUM} to draw the PNGs (apt-get install -y chromium), "
                                 "or pass --no-png")
+    from concurrent.futures import ThreadPoolExecutor
+
+    # in a thread of its own: Playwright's sync API refuses to start in a thread where
+    # another sync session (or an asyncio loop) is already running
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(_screenshots, list(pages), width, height, CHROMIUM, CHROMIUM_ARGS).result()
+
+
+def _screenshots(pages, width: int, height: int, chromium: str, args) -> list[str]:
     from playwright.sync_api import sync_playwright
 
     out = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=chromium, args=args)
         page = browser.new_page(viewport={"width": width, "height": height})
         for html in pages:
             page.goto(html.resolve().as_uri())
