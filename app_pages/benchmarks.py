@@ -13,7 +13,7 @@ results = find_search_results(run_store())
 if not results:
     st.info("No search benchmark results found. Run `nagui bench search --seeds 10 --out "
             "~/.local/share/nagui/runs/search-bench/latest` (a few minutes on 2 cores; `--seeds 30` is the "
-            "full benchmark, about 25 minutes), then reload this page.")
+            "full benchmark, about 19 minutes), then reload this page.")
     st.stop()
 choice = st.selectbox("Result", list(results), key="bm_pick", format_func=lambda p: f"{p} · "
                       f"{fmt_time(results[p]['modified'])}")

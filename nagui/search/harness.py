@@ -68,8 +68,8 @@ SOURCE_COLUMNS = ("test_acc", "test_acc_12ep", "valid_acc_12ep")     # per OTHER
 
 def make_context(table, problem: SearchProblem, cells: CellIndex | None = None, models: dict | None = None
                  ) -> SearchContext:
-    """What strategies may know: free costs, the other datasets' accuracies, and (for ours)
-    the diffusion prior and a predictor pretrained on the other datasets only."""
+    """What strategies may know: free costs, the other datasets' accuracy columns (never
+    the target's), and (for ours) the diffusion prior, trained on cell structure only."""
     free = {c: table[c].to_numpy(np.float64) for c in problem.costs}
     sources = {column(c, d): table[column(c, d)].to_numpy(np.float64)
                for d in DATASETS if d != problem.dataset for c in SOURCE_COLUMNS if column(c, d) in table}
@@ -129,8 +129,8 @@ def _run_seed(seed: int) -> Trajectory:
 def run_many(table, problem: SearchProblem, strategy: str, budget: int, seeds: Sequence[int],
              processes: int | None = None, context: SearchContext | None = None) -> list[Trajectory]:
     """Seeds in parallel over the machine's cores (fork: the table is shared, not copied).
-    Torch models load lazily in each worker: a pool forked after torch ran its thread
-    pool in the parent can hang."""
+    Torch models load lazily in each worker: with the diffusion prior loaded in the parent
+    before the fork, the workers hung here."""
     import multiprocessing as mp
 
     global _FORKED_JOB
