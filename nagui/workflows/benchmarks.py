@@ -52,6 +52,9 @@ def find_search_results(store: RunStore) -> dict[str, dict]:
             png = folder / "curves" / f"{dataset}_{str(objectives).replace('+', '-').replace('@', '-')}.png"
             if png.is_file():
                 curves[title] = png
+        for title, table in tables.items():          # summary.csv holds every problem's columns
+            empty = [k for k in table[0] if all(r.get(k, "") == "" for r in table)]
+            tables[title] = [{k: v for k, v in r.items() if k not in empty} for r in table]
         markdown = md.read_text() if md.is_file() else ""
         out[str(folder)] = {"modified": summary.stat().st_mtime, "tables": tables, "curves": curves,
                             "markdown": markdown, "sections": markdown_sections(markdown)}
