@@ -45,6 +45,10 @@ def column_groups() -> dict[str, tuple[str, ...]]:
     }
 
 
+class FilterError(ValueError):
+    """Filter values that cannot select cells (unknown op, empty or non-finite range)."""
+
+
 @dataclass(frozen=True)
 class TableFilter:
     """Which cells to keep. Every condition is optional and they all must hold (AND).
@@ -70,11 +74,11 @@ class TableFilter:
     def __post_init__(self) -> None:
         unknown = [op for op in self.contains_ops if op not in OPS]
         if unknown:
-            raise ValueError(f"unknown op(s) {unknown} in contains_ops; allowed: {', '.join(OPS)}")
+            raise FilterError(f"unknown op(s) {unknown} in contains_ops; allowed: {', '.join(OPS)}")
         for name in ("flops_range", "params_range"):
             rng = getattr(self, name)
-            if rng is not None and (len(rng) != 2 or rng[0] > rng[1]):
-                raise ValueError(f"{name} must be (low, high) with low <= high, got {rng!r}")
+            if rng is not None and (len(rng) != 2 or not all(math.isfinite(v) for v in rng) or rng[0] > rng[1]):
+                raise FilterError(f"{name} must be (low, high), two finite numbers with low <= high, got {rng!r}")
 
 
 def apply_filter(table: pd.DataFrame, flt: TableFilter) -> pd.DataFrame:

@@ -13,7 +13,7 @@
     generate.py     request -> samples + records + metrics (CLI, bench, app)
 """
 from .constraints import ConstraintError, Constraints, InfeasibleConstraintsError, parse_latency_limit
-from .guidance import Guidance, parse_preferences, spread_preferences
+from .guidance import Guidance, PreferenceError, parse_preferences, spread_preferences
 from .model import DiffusionCheckpointError, DiffusionModel, DiffusionTrainConfig
 from .problem import PredictorSpec, Problem, ProblemError
 from .sampler import Sampler, Samples
@@ -21,4 +21,4 @@ from .space import NB201CellSpace, SearchSpace
 
 __all__ = ["ConstraintError", "Constraints", "DiffusionCheckpointError", "DiffusionModel", "DiffusionTrainConfig",
            "Guidance", "InfeasibleConstraintsError", "NB201CellSpace", "PredictorSpec", "Problem", "ProblemError",
-           "Sampler", "Samples", "SearchSpace", "parse_latency_limit", "parse_preferences", "spread_preferences"]
+           "Sampler", "Samples", "SearchSpace", "parse_latency_limit", "PreferenceError", "parse_preferences", "spread_preferences"]

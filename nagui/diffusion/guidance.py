@@ -30,6 +30,10 @@ from .objectives import GuidanceObjective, TableObjective
 SCALARISATIONS = ("chebyshev", "weighted")
 
 
+class PreferenceError(ValueError):
+    """Preference weights that are not one non-negative number per objective."""
+
+
 def spread_preferences(n: int, num_objectives: int, seed: int = 0) -> np.ndarray:
     """(n, J) Chebyshev weights whose rays (1/w) cover the positive orthant evenly."""
     if num_objectives == 1:
@@ -51,12 +55,12 @@ def parse_preferences(texts: Sequence[str], num_objectives: int) -> np.ndarray:
         try:
             w = np.array([float(v) for v in str(text).split(",")], dtype=np.float64)
         except ValueError:
-            raise ValueError(f"preference {text!r} must be {num_objectives} comma-separated numbers") from None
+            raise PreferenceError(f"preference {text!r} must be {num_objectives} comma-separated numbers") from None
         if w.shape != (num_objectives,):
-            raise ValueError(f"preference {text!r} has {w.size} weight(s); {num_objectives} objectives need "
+            raise PreferenceError(f"preference {text!r} has {w.size} weight(s); {num_objectives} objectives need "
                              f"{num_objectives}")
         if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
-            raise ValueError(f"preference {text!r}: weights must be finite, >= 0 and not all 0")
+            raise PreferenceError(f"preference {text!r}: weights must be finite, >= 0 and not all 0")
         rows.append(w / w.sum())
     return np.array(rows)
 
