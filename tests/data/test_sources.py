@@ -132,3 +132,42 @@ def test_fetch_reports_unreachable_host(tmp_path):
         fetch(tmp_path / "x", base_url="http://127.0.0.1:9", timeout=2)
     assert not (tmp_path / "x" / "nb201").exists() or not any((tmp_path / "x" / "nb201").rglob("*.*"))
 
+
+
+def test_fetch_on_a_full_disk_keeps_the_good_files_and_leaves_no_part(mirror_server, tmp_path, monkeypatch):
+    """A re-fetch (--force) that runs out of space: a clear error naming every file, no
+    temp file left, and the data dir from before still checks and loads."""
+    import errno
+
+    url, _ = mirror_server
+    dest = tmp_path / "fetched"
+    fetch(dest, base_url=url)
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(DataError, match=rf"(?s){len(NB201_FILES)} of {len(NB201_FILES)} files.*configs.txt: could not "
+                                        r"write .*No space left on device.*untouched"):
+        fetch(dest, base_url=url, force=True)
+    monkeypatch.undo()
+    assert not list(dest.rglob("*.part"))
+    assert check_data_dir(dest) == [] and len(Benchmark.load(dest)) == 15625
+
+
+def test_fetch_into_an_unusable_dir_says_so(mirror_server, tmp_path):
+    url, _ = mirror_server
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache dir should be")
+    with pytest.raises(DataError, match=r"could not write .*not-a-dir/nb201"):
+        fetch(blocker, base_url=url)
+    assert blocker.read_text() == "a file where the cache dir should be"
+
+
+def test_a_truncated_data_file_is_refused_by_name(data_dir, tmp_path):
+    root = _mirror_of(data_dir, tmp_path / "d")
+    npy = root / "nb201/lighton-cena/cifar100_test_accs.npy"
+    npy.unlink()
+    npy.write_bytes((data_dir / "nb201/lighton-cena/cifar100_test_accs.npy").read_bytes()[:1000])
+    with pytest.raises(DataError, match=r"cifar100_test_accs.npy.*nagui data fetch"):
+        Benchmark.load(root)
