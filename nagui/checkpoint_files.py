@@ -4,22 +4,44 @@ message naming the file and what is wrong."""
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
+
+MAX_META_BYTES = 16 * 2**20        # a description larger than this is not one of ours
+
+
+def write_atomically(target: str | Path, data: bytes) -> None:
+    """Temp file beside ``target``, fsync, rename, fsync the folder: ``target`` is the old
+    file or the new one, never a partial one; the temp file is removed on any failure."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    dir_fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 def save_checkpoint(directory: str | Path, tensors: dict, meta: dict, meta_name: str, weights_name: str,
                     fmt: str) -> Path:
-    """Write ``weights_name`` then ``meta_name`` into ``directory``; each via a temp file + rename."""
-    from safetensors.torch import save_file
+    """Write ``weights_name`` then ``meta_name`` into ``directory``, each atomically."""
+    from safetensors.torch import save
 
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / f".{weights_name}.part"
-    save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp), metadata={"format": fmt})
-    tmp.replace(directory / weights_name)
-    tmp = directory / f".{meta_name}.part"
-    tmp.write_text(json.dumps(meta, indent=2, allow_nan=False))
-    tmp.replace(directory / meta_name)
+    write_atomically(directory / weights_name, save({k: v.detach().cpu().contiguous() for k, v in tensors.items()},
+                                                    metadata={"format": fmt}))
+    write_atomically(directory / meta_name, json.dumps(meta, indent=2, allow_nan=False).encode())
     return directory
 
 
@@ -37,8 +59,13 @@ def read_meta(directory: str | Path, meta_name: str, weights_name: str, fmt: str
 def parse_meta(meta_path: Path, fmt: str, error: type[Exception]) -> dict:
     """A JSON description whose ``format`` is ``fmt``, or ``error`` naming the file."""
     try:
+        size = meta_path.stat().st_size
+        if size > MAX_META_BYTES:
+            raise error(f"{meta_path} is {size:,} bytes; a description is at most {MAX_META_BYTES:,}")
         meta = json.loads(meta_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise error(f"{meta_path} cannot be read: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise error(f"{meta_path} is not valid JSON: {exc}") from None
     if not isinstance(meta, dict) or meta.get("format") != fmt:
         found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__

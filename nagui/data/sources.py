@@ -17,11 +17,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
+
+from ..checkpoint_files import write_atomically
 
 from .manifest import GITHUB_RAW, NB201_FILES, SourceFile
 
@@ -126,22 +127,6 @@ def _download(url: str, timeout: float) -> bytes:
         return response.read()
 
 
-def _write_atomically(target: Path, payload: bytes) -> None:
-    """Temp file beside ``target``, fsync, rename: ``target`` is the old file or the new
-    one, never a partial one; the temp file is removed on any failure."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def fetch(dest: str | os.PathLike | None = None, *, force: bool = False, timeout: float = 60.0,
           base_url: str | None = None, download: Callable[[str, float], bytes] = _download,
           progress: Callable[[SourceFile, str], None] | None = None) -> Path:
@@ -176,7 +161,7 @@ def fetch(dest: str | os.PathLike | None = None, *, force: bool = False, timeout
                 progress(source, "failed")
             continue
         try:
-            _write_atomically(target, payload)
+            write_atomically(target, payload)
         except OSError as exc:                       # a full disk, a read-only or unusable dir
             failures.append(f"{source.file}: could not write {target}: {exc.strerror or exc} "
                             "(the file there before, if any, is untouched)")

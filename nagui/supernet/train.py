@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..checkpoint_files import parse_meta
+from ..checkpoint_files import parse_meta, write_atomically
 from ..nets.supernet import BlockMask, MaskError, SuperNetSpec, SuperNetwork, extract_subnetwork
 from ..space import live_edges
 from .config import PRESETS, SupernetTrainConfig
@@ -124,21 +124,6 @@ def recalibrated_accuracy(model: SuperNetwork, mask: BlockMask, calibration: Ima
 
 
 # --------------------------------------------------------------------------- checkpoint
-def _fsync_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: temp file, fsync, rename, fsync the folder."""
-    tmp = path.with_name(f".{path.name}.part")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -161,11 +146,11 @@ def save_training_checkpoint(run_dir: Path, model: SuperNetwork, optimizer: torc
     momentum = {names[id(p)]: s["momentum_buffer"].detach().cpu().contiguous()
                 for p, s in optimizer.state.items() if s.get("momentum_buffer") is not None}
     files = {"weights": f"weights-e{epoch:04d}.safetensors", "train_state": f"train-state-e{epoch:04d}.safetensors"}
-    _fsync_write(directory / files["weights"], save(weights, metadata={"format": FORMAT}))
-    _fsync_write(directory / files["train_state"], save(momentum, metadata={"format": FORMAT}))
+    write_atomically(directory / files["weights"], save(weights, metadata={"format": FORMAT}))
+    write_atomically(directory / files["train_state"], save(momentum, metadata={"format": FORMAT}))
     meta = {"format": FORMAT, **meta, **files,
             "sha256": {f: _sha256(directory / f) for f in files.values()}}
-    _fsync_write(directory / META_NAME, json.dumps(meta, indent=2, allow_nan=False).encode())
+    write_atomically(directory / META_NAME, json.dumps(meta, indent=2, allow_nan=False).encode())
     for old in [*directory.glob("*.safetensors"), *directory.glob(".*.part")]:   # older epochs, killed writes
         if old.name not in files.values():
             old.unlink(missing_ok=True)

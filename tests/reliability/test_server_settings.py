@@ -1,0 +1,32 @@
+"""The server's promises, as written in .streamlit/config.toml and the app command."""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from nagui.runs import RunStore, RunStoreError
+
+CONFIG = Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml"
+
+
+def test_the_app_binds_this_machine_keeps_xsrf_and_bounds_uploads():
+    from nagui.app_server import app_command
+    from nagui.cli import build_parser
+
+    server = tomllib.loads(CONFIG.read_text())["server"]
+    assert server["address"] == "127.0.0.1" and server["enableXsrfProtection"] is True
+    assert 0 < server["maxUploadSize"] <= 200
+    assert build_parser().parse_args(["app"]).address == "127.0.0.1"
+    cmd = app_command(8501, "127.0.0.1")
+    assert "--server.address" in cmd and cmd[cmd.index("--server.address") + 1] == "127.0.0.1"
+
+
+@pytest.mark.parametrize("name", ["../escape.json", "../../etc/passwd", "/etc/passwd", "a/../../b", "..", "a/\x00b"])
+def test_run_files_never_leave_their_run_folder(tmp_path, name):
+    store = RunStore(tmp_path / "runs")
+    run = store.create("supernet", {}, name="x")
+    with pytest.raises(RunStoreError):
+        run.file(name)
+    assert run.file("export/abc/model.onnx").is_relative_to(run.path)
