@@ -90,6 +90,9 @@ def chooser():
                                                         key=f"dep_slot_{si}_{i}::{base}") else "0"
                                      for i in range(n)))
         mask_text = ",".join(edges) + "|" + ",".join(slots)
+    if deployment.busy():
+        st.caption("Another session is measuring a sub-network; a new measurement here waits its turn "
+                   "(measurements take turns so they never share the cores).")
     try:
         record = deployment.measure(mask_text)
     except MaskError as exc:
@@ -107,6 +110,8 @@ def chooser():
     m[4].metric("Measured", "cached" if record["cached"] else f"now, {record['wall_s']:.2f} s", border=True,
                 help="Each sub-network is measured once per checkpoint, then read from the run's cache"
                      + ("; it waited for another session's measurement" if record.get("queued") else ""))
+    if record.get("queued") and not record["cached"]:
+        st.caption("This measurement waited for another session's to finish before timing.")
     left, right = st.columns([5, 6])
     with left:
         st.plotly_chart(supercell_figure(spec.super_cell, record["mask"], title="Cell: which edges are on"),

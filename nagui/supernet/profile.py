@@ -31,6 +31,10 @@ from .images import batches, normalise
 
 CACHE_NAME = "profile.sqlite"
 
+# One measurement at a time in this process, whichever run or browser session asks: two
+# timings on the same cores would disturb each other. The others wait their turn.
+MEASUREMENT_LOCK = threading.Lock()
+
 
 @dataclass(frozen=True)
 class ProfileSettings:
@@ -130,7 +134,7 @@ class Profiler:
         self.cache = ProfileCache(self.run_dir / CACHE_NAME)
         self.bench, self.dataset = bench, dataset
         self.device = torch.device(device)
-        self._lock = threading.Lock()
+        self._lock = MEASUREMENT_LOCK
 
     @property
     def settings_key(self) -> str:

@@ -76,6 +76,13 @@ class Deployment:
                                              min_accuracy=min_accuracy))
 
     # ---- live measurement ---------------------------------------------------------------
+    @staticmethod
+    def busy() -> bool:
+        """A sub-network is being measured now (by any session): a new measurement waits."""
+        from ..supernet.profile import MEASUREMENT_LOCK
+
+        return MEASUREMENT_LOCK.locked()
+
     def measure(self, mask) -> dict:
         """The mask's record: cached, or measured now (BN recalibration, thop FLOPs,
         onnxruntime latency, held-out accuracy). Adds ``wall_s`` and ``queued``."""
@@ -83,7 +90,7 @@ class Deployment:
 
         mask = BlockMask.parse(mask, self.spec)  # MaskError names the block to keep
         start = time.perf_counter()
-        queued = self.profiler._lock.locked()  # another session's measurement is running: this one waits
+        queued = self.busy()                   # another session's measurement is running: this one waits
         record = self.profiler.measure(mask)
         return {**record, "wall_s": round(time.perf_counter() - start, 4), "queued": queued}
 

@@ -129,3 +129,44 @@ def test_slider_ends_are_each_feasible(deployment):
     assert slider_range(Bounds(1.0, 1.0), "max")[1] > 1.0  # a single value still gives a slider
     with pytest.raises(ValueError):
         slider_range(b["flops"], "between")
+
+
+def test_two_sessions_measurements_take_turns(deployment, monkeypatch):
+    """Two new masks measured from two threads at once (two browser sessions): they never
+    time on the cores together; the one that waited says so."""
+    import threading
+    import time
+
+    spec = deployment.spec
+    known = {r["mask"] for r in deployment.records()}
+    gen = __import__("torch").Generator().manual_seed(11)
+    masks = []
+    for m in (BlockMask.random(spec, gen) for _ in range(1000)):
+        if m.to_str() not in known and m.to_str() not in {x.to_str() for x in masks}:
+            masks.append(m)
+        if len(masks) == 2:
+            break
+    records, inside = {}, []
+    calibrated = deployment.profiler.calibrated
+
+    def spy(mask):                              # runs inside the measurement (BN recalibration)
+        t0 = time.perf_counter()
+        out = calibrated(mask)
+        inside.append((t0, time.perf_counter()))
+        return out
+
+    monkeypatch.setattr(deployment.profiler, "calibrated", spy)
+
+    def measure(k):
+        records[k] = deployment.measure(masks[k])
+
+    threads = [threading.Thread(target=measure, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+        time.sleep(0.05)                       # the second asks while the first is measuring
+    for t in threads:
+        t.join()
+    assert not records[0]["cached"] and not records[1]["cached"]
+    assert records[1]["queued"] and not deployment.busy()
+    (a0, a1), (b0, b1) = sorted(inside)
+    assert b0 >= a1                            # one after the other, never together
