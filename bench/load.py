@@ -9,8 +9,8 @@ measured sub-network, so every move changes the choice); sessions N-G+1..N sit o
 a generation whenever the last one is done. Reported: errors of any kind (page errors,
 crashes, exception blocks, "Connection error", tracebacks in the server log), slider
 latency under that load (key press to the chosen sub-network's line changing, in the
-page), generations finished, and the server's memory (RSS) after a warm-up round against
-the end.
+page), generations finished, and the server's memory (RSS): after the warm-up against the
+end, and the median of the first quarter after the warm-up against the last quarter's.
 """
 from __future__ import annotations
 
@@ -49,6 +49,20 @@ def rss_mb(pid: int) -> float:
         except OSError:
             pass
     return total / 1024
+
+
+def windowed_growth(memory: list[tuple[float, float]], warmup: float) -> dict:
+    """RSS swings by ~100 MB with each generation, so one sample against another is noisy:
+    also the median of the first quarter after the warm-up against the last quarter's."""
+    import numpy as np
+
+    after = [mb for t, mb in memory if t >= warmup]
+    if len(after) < 4:
+        return {}
+    q = len(after) // 4
+    first, last = float(np.median(after[:q])), float(np.median(after[-q:]))
+    return {"median_first_quarter": round(first, 1), "median_last_quarter": round(last, 1),
+            "median_growth_pct": round(100 * (last / first - 1), 1)}
 
 
 def page_problems(pg) -> list[str]:
@@ -151,7 +165,8 @@ def main(argv=None) -> int:
            "slider_latency_s": H.stats(latencies), "generations_finished": generations,
            "generate_clicks": generate_clicks, "errors": len(problems), "problems": problems[:20],
            "server_rss_mb": {"after_warmup": baseline, "end": round(final, 1),
-                             "growth_pct": round(100 * (final / baseline - 1), 1)},
+                             "growth_pct": round(100 * (final / baseline - 1), 1),
+                             **windowed_growth(memory, args.warmup)},
            "memory_trace": memory[:: max(1, len(memory) // 40)]}
     out["targets_met"] = {"0 errors": not problems, "memory growth < 10%": out["server_rss_mb"]["growth_pct"] < 10}
     text = json.dumps(out, indent=2)
