@@ -21,4 +21,5 @@ from .space import NB201CellSpace, SearchSpace
 
 __all__ = ["ConstraintError", "Constraints", "DiffusionCheckpointError", "DiffusionModel", "DiffusionTrainConfig",
            "Guidance", "InfeasibleConstraintsError", "NB201CellSpace", "PredictorSpec", "Problem", "ProblemError",
-           "Sampler", "Samples", "SearchSpace", "parse_latency_limit", "PreferenceError", "parse_preferences", "spread_preferences"]
+           "Sampler", "Samples", "SearchSpace", "parse_latency_limit", "PreferenceError", "parse_preferences",
+           "spread_preferences"]
