@@ -14,8 +14,12 @@ def test_load_bench_reports_errors_latency_and_memory(trained_home, tmp_path):
     spec = importlib.util.spec_from_file_location("bench_load", REPO / "bench" / "load.py")
     load = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(load)
+    import shutil
+
+    home = tmp_path / "home"                         # a copy: the bench's generations stay out of the shared home
+    shutil.copytree(trained_home, home, symlinks=True)
     out = tmp_path / "load.json"
-    argv = ["--home", str(trained_home), "--sessions", "3", "--generators", "1", "--minutes", "0.3",
+    argv = ["--home", str(home), "--sessions", "3", "--generators", "1", "--minutes", "0.3",
             "--warmup", "4", "--json", str(out)]
     with ThreadPoolExecutor(1) as pool:              # Playwright's sync API in a thread of its own
         assert pool.submit(load.main, argv).result() == 0
