@@ -53,7 +53,6 @@ class BayesianOptimisation:
         costs = np.stack([context.free[c] for c in problem.costs], axis=1) if problem.multi else None
         self.costs = None if costs is None else to_minimisation(costs, self.objectives[1:])
         self.trained: dict[int, float] = {}
-        self.fits = 0
 
     def _random(self, n: int) -> list[int]:
         out: list[int] = []
@@ -95,7 +94,6 @@ class BayesianOptimisation:
                              seed=int(self.rng.integers(2**31 - 1)))
         with torch.random.fork_rng():
             predictor = Predictor.fit(archs, {self.problem.accuracy: values}, train_config=config)
-        self.fits += 1
         x = encode_indices(self.cells.ops[candidates], split_dead=True)
         col = predictor.objectives.index(self.problem.accuracy)
         out = predictor._member_outputs(x).numpy()[:, :, col].astype(np.float64)

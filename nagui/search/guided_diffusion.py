@@ -52,8 +52,7 @@ class GuidedDiffusion:
         from ..diffusion.objectives import TableObjective
 
         space = self.tables.space
-        flat = np.empty_like(predicted)
-        flat[np.arange(len(predicted))] = predicted[self.tables.table_row]        # space order
+        flat = predicted[self.tables.table_row]                                   # space order
         acc = TableObjective(self.problem.accuracy, flat, space.num_nodes, space.num_categories, log=False)
         return Guidance([acc] + self.cost_terms, scale=self.scale).calibrate(space)
 
