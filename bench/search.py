@@ -110,7 +110,7 @@ def main(argv=None) -> int:
                     else:
                         best = S.best_curves(runs, args.budget)
                         for b in at:
-                            row[f"best@{b}"] = f"{best[:, b - 1].mean():.2f} ± {S.ci95(best[:, b - 1]):.2f}"
+                            row[f"best@{b}"] = S.mean_ci(best[:, b - 1], digits=2)
                         for gap in S.GAPS:
                             r_ = S.reach(runs, optimum, gap)
                             row[f"to_{gap}"] = r_.text(args.budget)

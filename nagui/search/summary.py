@@ -84,6 +84,6 @@ def true_cheapest_above(table, accuracy: str, cost: str, threshold: float) -> fl
     return float(table[cost].to_numpy(np.float64)[ok].min())
 
 
-def mean_ci(x) -> str:
+def mean_ci(x, digits: int = 3) -> str:
     x = np.asarray(x, dtype=np.float64)
-    return f"{x.mean():.3f} ± {ci95(x):.3f}"
+    return f"{x.mean():.{digits}f} ± {ci95(x):.{digits}f}"
