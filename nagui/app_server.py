@@ -28,13 +28,27 @@ class AppServerError(RuntimeError):
     """The app did not start (its log says why)."""
 
 
+# Streamlit's file watcher is off: it would watch the whole checkout, .venv included (over
+# 5,000 folders), flood the log with inotify overflows and slow every task several times.
+# The app is not edited while it serves; restart it after changing the code.
+SERVER_FLAGS = ("--server.headless", "true", "--server.fileWatcherType", "none", "--server.runOnSave", "false",
+                "--browser.gatherUsageStats", "false")
+
+
 def app_command(port: int, address: str = "127.0.0.1") -> list[str]:
-    """`streamlit run app.py` with the repo's settings (.streamlit/config.toml) and the
-    interface to listen on (127.0.0.1 unless asked otherwise)."""
+    """`streamlit run app.py` with the repo's settings (.streamlit/config.toml), the file
+    watcher off and the interface to listen on (127.0.0.1 unless asked otherwise). This is
+    what `nagui app` (and so `make run`) runs."""
     if not APP.is_file():
         raise AppServerError(f"{APP} not found (run from a checkout of the repo)")
     return [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
-            "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+            "--server.address", address, *SERVER_FLAGS]
+
+
+def nagui_app_command(port: int) -> list[str]:
+    """The README's way to start the app (`nagui app`, which `make run` calls), as this
+    Python runs it: the tests and `nagui bench app` start servers through it."""
+    return [sys.executable, "-m", "nagui", "app", "--port", str(port)]
 
 
 def free_port() -> int:
@@ -57,11 +71,12 @@ class RunningApp:
 @contextmanager
 def running_app(env: dict | None = None, port: int | None = None, timeout: float = 180.0,
                 log_path: Path | None = None):
-    """Start the app (``env`` added to this process's environment, e.g. ``XDG_DATA_HOME``),
-    wait for ``/_stcore/health``, yield a :class:`RunningApp`, stop it on exit."""
+    """Start the app with `nagui app` (as `make run` does; ``env`` added to this process's
+    environment, e.g. ``XDG_DATA_HOME``), wait for ``/_stcore/health``, yield a
+    :class:`RunningApp`, stop it on exit."""
     port = port or free_port()
     log_path = Path(log_path) if log_path else Path(tempfile.mkdtemp(prefix="nagui-app-")) / "server.log"
-    cmd = app_command(port) + ["--server.fileWatcherType", "none"]
+    cmd = nagui_app_command(port)
     with open(log_path, "w") as log:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,

@@ -24,7 +24,6 @@ import logging
 import math
 import os
 import runpy
-import subprocess
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -395,7 +394,11 @@ def cmd_app(args) -> int:
         cmd = app_command(args.port, args.address)
     except AppServerError as exc:
         raise UsageError(str(exc)) from None
-    return subprocess.call(cmd, env=env, cwd=REPO_ROOT)
+    # Become the server (exec): signals reach Streamlit directly and no parent is left behind.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.chdir(REPO_ROOT)
+    os.execve(cmd[0], cmd, env)
 
 
 def build_parser() -> argparse.ArgumentParser:

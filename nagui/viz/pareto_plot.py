@@ -138,6 +138,21 @@ def _as_frame(points, x: str, y: str, what: str) -> pd.DataFrame:
     return df
 
 
+def _cell_values(table: pd.DataFrame, idx: int, x: str, y: str) -> tuple[float, float]:
+    """(x, y) of NB201 cell ``idx`` in ``table`` (indexed by NB201 index, or with an
+    ``index`` column); a clear KeyError when the table does not hold it."""
+    if "index" in table.columns:
+        rows = table[table["index"].to_numpy() == idx]
+        if not len(rows):
+            raise KeyError(f"cell #{idx} is not in the table drawn")
+        row = rows.iloc[0]
+    elif idx in table.index:
+        row = table.loc[idx]
+    else:
+        raise KeyError(f"cell #{idx} is not in the table drawn")
+    return float(row[x]), float(row[y])
+
+
 def _hover(x: str, y: str, head: str) -> str:
     return f"{head}<br>{axis_label(x)}: %{{x:.4g}}<br>{axis_label(y)}: %{{y:.4g}}<extra></extra>"
 
@@ -161,6 +176,7 @@ def search_space_scatter(table: pd.DataFrame, x: str, y: str, *, front=None, sam
     ring. ``customdata`` of every point is its NB201 index. None leaves a layer out.
     ``one_per_class`` draws one background cell per isomorphism class (lighter to send and draw)."""
     fig = go.Figure()
+    full_table = table               # the selected cell is looked up here: any member of its class
     if one_per_class and "canonical_id" in table.columns:  # 6,466 points instead of 15,625: a lighter page
         table = table[table["canonical_id"].to_numpy() == _nb201_index(table)]
     background = table[[x, y]]
@@ -197,8 +213,7 @@ def search_space_scatter(table: pd.DataFrame, x: str, y: str, *, front=None, sam
             idx, sx, sy = sel.get("index", getattr(selected, "name", None)), sel[x], sel[y]
         else:
             idx = int(selected)
-            row = table.loc[idx] if "index" not in table.columns else table[table["index"] == idx].iloc[0]
-            sx, sy = row[x], row[y]
+            sx, sy = _cell_values(full_table, idx, x, y)
         fig.add_trace(go.Scattergl(
             x=[sx], y=[sy], mode="markers", name="selected", customdata=[idx],
             marker=dict(size=22, symbol="circle-open", color=SELECTED_COLOR, line=dict(width=3, color=SELECTED_COLOR)),

@@ -26,14 +26,20 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def server(trained_home, tmp_path_factory):
+def running_server(trained_home, tmp_path_factory):
+    """The app as `make run` starts it (`nagui app`), on ``trained_home``."""
     from nagui.app_server import running_app
 
     with running_app({"XDG_DATA_HOME": str(trained_home)}, timeout=90,
                      log_path=tmp_path_factory.mktemp("streamlit") / "server.log") as app:
-        yield app.url
+        yield app
         text = app.log()
     assert "Traceback" not in text, f"the server logged a traceback:\n{text[-4000:]}"
+
+
+@pytest.fixture(scope="session")
+def server(running_server):
+    return running_server.url
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,8 @@
-"""The Search space page in the real app (streamlit run + system Chromium)."""
+"""The Search space page in the real app (streamlit run + system Chromium), and the server as
+`make run` starts it."""
+import os
+from pathlib import Path
+
 import pytest
 from browser_helpers import no_exceptions, screenshot
 
@@ -27,3 +31,35 @@ def test_search_space_page_in_browser(server, open_page, bench):
     expect(pg.locator(".js-plotly-plot .scatterlayer .trace").first).to_be_attached()
     no_exceptions(pg)
     assert screenshot(pg, "search_space").stat().st_size > 10_000
+
+
+def _inotify_watches(pid: int) -> int:
+    """inotify watches the process holds (one `inotify wd:` line per watch in /proc's fdinfo)."""
+    count = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            if "inotify" in os.readlink(fd):
+                count += (Path(f"/proc/{pid}/fdinfo") / fd.name).read_text().count("inotify wd:")
+        except OSError:
+            continue
+    return count
+
+
+@pytest.mark.skipif(not Path("/proc/self/fdinfo").is_dir(), reason="counts inotify watches through Linux's /proc")
+def test_the_server_make_run_starts_watches_no_files(running_server, open_page):
+    """`make run` once ran Streamlit's file watcher over the whole checkout (.venv included):
+    inotify overflowed and every task ran up to 10x slower. The server here is started by
+    `nagui app`, as `make run` starts it; with a session open it holds no inotify watch (with
+    the watcher on it holds hundreds) and its log has no watcher warning."""
+    from playwright.sync_api import expect
+
+    pid = running_server.process.pid
+    assert Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[1:4] == [b"-m", b"streamlit", b"run"], \
+        "`nagui app` becomes the Streamlit server (exec), no parent process left over"
+    pg = open_page()
+    pg.goto(f"{running_server.url}/generate")
+    expect(pg.get_by_role("heading", name="Generate", exact=True)).to_be_visible()
+    pg.wait_for_load_state("networkidle")
+    assert _inotify_watches(pid) == 0
+    log = running_server.log()
+    assert "Inotify" not in log and "watcher" not in log.lower(), log[-2000:]

@@ -22,6 +22,21 @@ POINT_JS = """([el, name, i]) => {
           id: tr.customdata[i], n: tr.x.length};
 }"""
 META_JS = "(el) => el.data.map(t => ({name: t.name, meta: t.meta || null}))"
+# Pixel distance from point i of the named trace to the nearest point of any other drawn trace.
+CLEARANCE_JS = """([el, name, i]) => {
+  const xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis;
+  const tr = el._fullData.find(t => t.name === name), px = xa.l2p(tr.x[i]), py = ya.l2p(tr.y[i]);
+  let best = Infinity;
+  for (const t of el._fullData) {
+    if (!t.x || t.visible === false) continue;
+    for (let j = 0; j < t.x.length; j++) {
+      if (t === tr && j === i) continue;
+      const d = Math.hypot(xa.l2p(t.x[j]) - px, ya.l2p(t.y[j]) - py);
+      if (d < best) best = d;
+    }
+  }
+  return best;
+}"""
 HAS_TRACES_JS = """(names) => names.every(n => [...document.querySelectorAll('.js-plotly-plot')]
   .some(el => el.data && el.data.some(t => t.name === n)))"""
 
@@ -70,13 +85,23 @@ def test_click_a_generated_point_shows_its_dag(server, open_page, bench):
     scatter = plot_with(pg, "generated")
     assert scatter is not None
     n = pg.evaluate(POINT_JS, [scatter, "generated", 0])["n"]
-    chosen = None
-    for i in range(n):  # a generated point away from the ring around the current cell
-        p = pg.evaluate(POINT_JS, [scatter, "generated", i])
-        if f"#{p['id']}" not in before:
-            chosen = p
-            break
-    assert chosen is not None
+    # A point NOT the first cell of its isomorphism class (such a click once crashed the page:
+    # KeyError). The points of interest crowd together, so zoom in on it as a user would
+    # (drag a box around it), then click it.
+    canonical = bench.table["canonical_id"]
+    candidates = [(pg.evaluate(CLEARANCE_JS, [scatter, "generated", i]), i) for i in range(n)
+                  if canonical[int(pg.evaluate(POINT_JS, [scatter, "generated", i])["id"])]
+                  != int(pg.evaluate(POINT_JS, [scatter, "generated", i])["id"])]
+    assert candidates, "the generated set has no point that is not the first of its class"
+    _, i = max(candidates)
+    p = pg.evaluate(POINT_JS, [scatter, "generated", i])
+    pg.mouse.move(p["x"] - 30, p["y"] - 30)
+    pg.mouse.down()
+    pg.mouse.move(p["x"] + 30, p["y"] + 30, steps=5)
+    pg.mouse.up()
+    pg.wait_for_timeout(500)
+    chosen = pg.evaluate(POINT_JS, [scatter, "generated", i])
+    assert pg.evaluate(CLEARANCE_JS, [scatter, "generated", i]) > 6, "zooming in did not single the point out"
     pg.mouse.click(chosen["x"], chosen["y"])
     expect(pg.get_by_role("heading", name=f"Cell #{chosen['id']}")).to_be_visible(timeout=30_000)
     arch = bench.lookup(int(chosen["id"]))["arch"]

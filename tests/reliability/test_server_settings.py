@@ -30,3 +30,17 @@ def test_run_files_never_leave_their_run_folder(tmp_path, name):
     with pytest.raises(RunStoreError):
         run.file(name)
     assert run.file("export/abc/model.onnx").is_relative_to(run.path)
+
+
+def test_the_app_runs_without_streamlit_s_file_watcher():
+    """`make run` once ran Streamlit's file watcher over the whole checkout (.venv included):
+    inotify overflowed and every task ran up to 10x slower. Off in the config and on the
+    command line that `nagui app` runs; the tests start servers through `nagui app` too."""
+    from nagui.app_server import app_command, nagui_app_command
+
+    server = tomllib.loads(CONFIG.read_text())["server"]
+    assert server["fileWatcherType"] == "none" and server["runOnSave"] is False
+    cmd = app_command(8501)
+    assert cmd[cmd.index("--server.fileWatcherType") + 1] == "none"
+    assert nagui_app_command(8600)[1:] == ["-m", "nagui", "app", "--port", "8600"]
+

@@ -139,3 +139,21 @@ def test_one_per_class_background_keeps_only_canonical_cells(bench):
     canonical = set(table.index[table["canonical_id"] == table.index])
     assert len(background.customdata) == len(canonical) == 6466
     assert set(int(i) for i in background.customdata) == canonical
+
+
+def test_selecting_a_cell_that_is_not_the_first_of_its_class_draws_it(bench):
+    """The Generate page once crashed (KeyError) when the clicked cell was not the smallest
+    NB201 index of its isomorphism class: the background keeps one cell per class, and the
+    selected cell was looked up in that reduced table."""
+    table = bench.table
+    x, y = "flops", "test_acc@cifar10"
+    others = table.index[table["canonical_id"] != table.index]
+    assert len(others) > 9000                       # 15,625 cells in 6,466 classes
+    for idx in (int(others[0]), int(others[len(others) // 2]), 7690, 7450):
+        assert table.loc[idx, "canonical_id"] != idx
+        fig = search_space_scatter(table, x, y, selected=idx, one_per_class=True)
+        ring = next(t for t in fig.data if t.name == "selected")
+        assert list(ring.customdata) == [idx]
+        assert ring.x[0] == pytest.approx(table.loc[idx, x]) and ring.y[0] == pytest.approx(table.loc[idx, y])
+    with pytest.raises(KeyError, match="#99999"):
+        search_space_scatter(table, x, y, selected=99999, one_per_class=True)

@@ -1,0 +1,6 @@
+"""`python -m nagui ...` is the `nagui` command."""
+import sys
+
+from .cli import main
+
+sys.exit(main())
