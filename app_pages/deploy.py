@@ -5,8 +5,8 @@ from nagui.nets.supernet import EDGE_STATES, BlockMask, MaskError
 from nagui.space import EDGES
 from nagui.supernet.select import pareto_set
 from nagui.viz import macro_figure, subnet_scatter, supercell_figure
-from nagui.workflows.deploy import Deployment, slider_range
-from nagui.workflows.supernet_runs import stage_of, supernet_runs
+from nagui.workflows.deploy import Deployment, accuracy_context, slider_range
+from nagui.workflows.supernet_runs import is_shipped, origin_of, stage_of, supernet_runs
 from app_ui.common import benchmark_or_stop, load_benchmark, run_store
 
 STATE_WORDS = {"on": "on (its op)", "skip": "skip", "none": "off"}
@@ -22,7 +22,7 @@ st.caption("Move the limits: the most accurate measured sub-network within them 
 runs = [r for r in supernet_runs(store) if stage_of(r) == "profiled"]
 if not runs:
     st.info("No trained and profiled super-network yet. Train one on the **Supernet** page, or press **Build "
-            "everything missing** on the **Home** page (the quick preset takes about 6 minutes on 2 CPU cores).")
+            "everything missing** on the **Home** page (the quick preset takes about 9 minutes on 2 CPU cores).")
     st.stop()
 ids = [r.id for r in runs]
 if st.session_state.get("dep_run") not in ids:
@@ -37,6 +37,9 @@ def deployment_for(run_id: str, trained_at: float | None) -> Deployment:
 
 
 run = store.get(run_id)
+if is_shipped(run):
+    st.caption(f"The shipped super-network: {origin_of(run)}. Its sub-networks were measured there (test-split "
+               "accuracy included); a sub-network measured again here uses this machine.")
 try:
     deployment = deployment_for(run.id, run.finished)
     bounds = deployment.bounds()
@@ -100,9 +103,13 @@ def chooser():
         return
 
     st.markdown(f"**Sub-network** `{record['mask']}` → cell `{record['cell']}`, depth {record['depth']}")
-    m = st.columns(5)
-    m[0].metric("Held-out accuracy", f"{record['accuracy']:.2f}%", border=True,
-                help=f"{record['heldout_images']} held-out images")
+    table = record.get("table_test_acc@cifar10", record.get("table_acc")) if record.get("full_depth") else None
+    m = st.columns(6)
+    m[0].metric("Held-out accuracy (shared weights)", f"{record['accuracy']:.2f}%", border=True,
+                help=f"{record['heldout_images']} held-out images, BN recalibrated for this sub-network")
+    m[5].metric("NB201 table, same cell alone", f"{table:.2f}%" if table is not None else "—", border=True,
+                help="CIFAR-10 test accuracy of this cell trained alone for 200 epochs (NB201); only full-depth "
+                     "sub-networks are NB201 cells")
     m[1].metric("FLOPs", f"{record['flops']:.3f} M", border=True)
     m[2].metric("Params", f"{record['params']:.4f} M", border=True)
     m[3].metric("Latency here (onnxruntime)", f"{record['latency_ms']:.3f} ms", border=True,
@@ -110,6 +117,7 @@ def chooser():
     m[4].metric("Measured", "cached" if record["cached"] else f"now, {record['wall_s']:.2f} s", border=True,
                 help="Each sub-network is measured once per checkpoint, then read from the run's cache"
                      + ("; it waited for another session's measurement" if record.get("queued") else ""))
+    st.caption(accuracy_context(record))
     if record.get("queued") and not record["cached"]:
         st.caption("This measurement waited for another session's to finish before timing.")
     left, right = st.columns([5, 6])

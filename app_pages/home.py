@@ -2,7 +2,7 @@
 import streamlit as st
 
 from nagui.viz.pipeline import pipeline_svg
-from nagui.workflows.pipeline import build_missing, compute_device, stage_status
+from nagui.workflows.pipeline import build_missing, compute_device, shipped_origin, stage_status
 from app_ui.common import load_benchmark, run_store, task_panel, tasks
 
 st.title("nagui")
@@ -24,13 +24,18 @@ for col, stage in zip(cols, stages):
         st.metric(stage.title, "ready" if stage.ready else "missing", border=True,
                   delta="✓" if stage.ready else "to build", delta_color="normal" if stage.ready else "off")
         st.caption(stage.detail)
+origin = shipped_origin(store)
+if origin:
+    st.caption(f"Shipped super-network: {origin}. Train your own on the **Supernet** page; the newest trained "
+               "run is then the CLI's default.", help="nagui supernet ship made it; its provenance.json lists "
+               "the commands that remake it")
 
 manager = tasks()
 task = manager.get("pipeline:build-missing")
 missing = [s.title for s in stages if not s.ready]
 if missing:
     st.info("Missing: " + ", ".join(missing) + ". One click builds them on the defaults (CIFAR-10, accuracy vs "
-            "FLOPs, the quick super-network preset: about 6 minutes on 2 CPU cores, 1 minute on an H200). "
+            "FLOPs, the quick super-network preset: about 9 minutes on 2 CPU cores). "
             "The Generate page works as soon as the predictor and the diffusion prior are ready.")
 busy = task is not None and task.running
 if st.button("Build everything missing", type="primary", disabled=busy or not missing, key="build_missing"):

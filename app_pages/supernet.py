@@ -10,8 +10,8 @@ from nagui.supernet.config import PRESETS
 from nagui.supernet.run_folder import RunFolderError, build_spec
 from nagui.viz import axis_label, macro_figure, search_space_scatter, supercell_figure, true_front
 from nagui.workflows.pipeline import compute_device
-from nagui.workflows.supernet_runs import (build_run, create_run, profile_run, stage_of, sub_cell_indices,
-                                           supernet_runs, train_run)
+from nagui.workflows.supernet_runs import (build_run, create_run, is_shipped, origin_of, profile_run, stage_of,
+                                           sub_cell_indices, supernet_runs, train_run)
 from app_ui.common import benchmark_or_stop, fmt_time, load_benchmark, run_store, task_panel, tasks
 
 DATASETS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120": "ImageNet16-120"}
@@ -100,6 +100,8 @@ if st.session_state.get("sn_run") not in ids:
 run_id = st.selectbox("Run", ids, key="sn_run", format_func=lambda i: next(f"{r.name} · {r.id}" for r in runs
                                                                               if r.id == i))
 run = store.get(run_id)
+if is_shipped(run):
+    st.info(f"The shipped super-network: {origin_of(run)}.")
 try:
     spec, preset_name = build_spec(run.path)
 except RunFolderError as exc:

@@ -3,6 +3,7 @@
     nagui bench supernet --parts coverage --seeds 3 --out OUT              # no training
     nagui bench supernet --parts train --preset quick --out OUT            # 2 CPU cores
     nagui bench supernet --parts train --preset full --device cuda --budget-s 240 --out OUT
+    nagui bench supernet --parts recipes --recipes sandwich,progressive --epochs 30 --preset full --device cuda --out OUT
 
 Parts:
 
@@ -14,7 +15,11 @@ Parts:
    its masks, Kendall tau between shared-weight and NB201 table accuracy (full-depth
    sub-cells), 3 sub-networks trained standalone with the same recipe vs their
    shared-weight accuracy, onnxruntime vs eager latency, the time to measure a new mask
-   and to re-select after a limit changes.
+   and to re-select after a limit changes;
+3. recipes — the weight-sharing recipes side by side: each trained once with the same
+   spec, data, epochs and seed, every distinct full-depth sub-cell scored on the CIFAR-10
+   test split, Kendall τ against the table's 3-seed mean and the gap to the same cell
+   trained alone (the table), with BN recalibrated and with batch statistics.
 """
 from __future__ import annotations
 
@@ -103,9 +108,11 @@ def coverage_table(rows: list[dict]) -> str:
 def part_train(args) -> dict:
     from nagui.nets.supernet import BlockMask, SubNetwork
     from nagui.supernet.profile import Profiler, ProfileSettings, kendall_tau, masks_to_profile
+    from nagui.supernet.sandwich import preset
     from nagui.supernet.select import Limits, select
     from nagui.supernet.standalone import train_standalone
-    from nagui.supernet.train import load_train_heldout, preset, train_supernet
+    from nagui.supernet.trainer import train_supernet
+    from nagui.supernet.training_data import load_train_heldout
 
     run = Path(args.run or Path(args.out) / f"run-{args.preset}")
     spec, config = preset(args.preset, args.super_cell, epochs=args.epochs, batch_size=args.batch_size,
@@ -184,7 +191,7 @@ def part_train(args) -> dict:
             torch.manual_seed(config.seed)
             sub = SubNetwork(mask.sub_cell(spec), mask.depth(), spec.channels, spec.num_classes)
             timing = train_standalone(sub, config, train_images, args.device)
-            from nagui.supernet.profile import accuracy
+            from nagui.supernet.evaluation import accuracy
             acc = accuracy(sub.eval(), profiler.heldout)
             gap.append({"mask": r["mask"], "cell": r["cell"], "flops": r["flops"], "shared_weight_acc": r["accuracy"],
                         "standalone_acc": round(acc, 2), "gap": round(acc - r["accuracy"], 2), **timing})
@@ -192,6 +199,90 @@ def part_train(args) -> dict:
             result["standalone"] = gap
             _dump(args, "train", result)
     return result
+
+
+# ------------------------------------------------------------------------------- recipes
+def part_recipes(args) -> dict:
+    """Train the super-network once per recipe (same spec, data, epochs and seed), then score
+    every distinct full-depth sub-cell on the CIFAR-10 test split (BN recalibrated, and with
+    batch statistics) against the table: one row per recipe."""
+    from nagui.supernet.checkpoint import load_supernet
+    from nagui.supernet.images import default_image_root, first_per_class, load_image_folder
+    from nagui.supernet.ranking import against_table, full_depth_masks, score_masks
+    from nagui.supernet.sandwich import preset
+    from nagui.supernet.trainer import train_supernet
+    from nagui.supernet.training_data import load_train_heldout
+
+    bench = _bench_or_none(args)
+    root = Path(args.images) if args.images else default_image_root()
+    test = load_image_folder(root, "test")
+    if args.test_images:
+        test = first_per_class(test, max(1, args.test_images // len(test.classes)))
+    rows, records = [], {}
+    for recipe in args.recipes.split(","):
+        spec, config = preset(args.preset, args.super_cell, recipe=recipe, epochs=args.epochs,
+                              batch_size=args.batch_size, train_per_class=args.train_per_class)
+        run = Path(args.out) / f"recipe-{recipe}-{args.preset}-e{config.epochs}"
+        say(f"{recipe}: training {config.epochs} epochs into {run}")
+        summary = train_supernet(run, spec, config, args.images, args.device, progress=_progress)
+        model, meta = load_supernet(run, args.device)
+        train_images, _ = load_train_heldout(config, args.images)
+        order = torch.randperm(len(train_images), generator=torch.Generator().manual_seed(1234))
+        calibration = train_images.subset(order[:500])
+        masks = full_depth_masks(model)
+        say(f"{recipe}: scoring {len(masks)} full-depth sub-cells on {len(test)} test images")
+        scored = score_masks(model, masks, calibration, test, args.device)
+        largest, smallest = [score_masks(model, [m], calibration, test, args.device)[0] for m in (
+            type(masks[0]).largest(spec), type(masks[0]).smallest(spec))]
+        speeds = [h["images_per_s"] for h in summary["history"]]
+        row = {"recipe": recipe, "preset": args.preset, "epochs": config.epochs, "device": meta.get("device"),
+               "images_per_s": round(float(np.median(speeds)), 1), "train_s": summary["train_s"],
+               "largest_test_acc": largest["acc_recalibrated"], "smallest_test_acc": smallest["acc_recalibrated"],
+               "test_images": len(test), "config": config.as_dict()}
+        if bench is not None:
+            row.update(against_table(scored, bench))
+        rows.append(row)
+        records[recipe] = scored
+        say(json.dumps({k: v for k, v in row.items() if k != "config"}))
+        _dump(args, "recipes", {"rows": rows, "records": records, "machine": machine()})
+    return {"rows": rows, "records": records, "machine": machine()}
+
+
+def _bench_or_none(args):
+    try:
+        from nagui.data import Benchmark
+        return Benchmark.load(args.data_dir)
+    except Exception as exc:  # the GPU machine has no tables: tau is added afterwards with --records
+        say(f"no NB201 table here ({exc}); the table columns are left to --records")
+        return None
+
+
+def recipes_report(result: dict) -> str:
+    lines = ["| recipe | epochs | images/s | largest / smallest test acc | Kendall τ vs table (recalibrated BN / "
+             "batch stats) | gap to table, mean / worst (recalibrated BN) | on the front: mean / worst | "
+             "full-depth cells | device |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in result["rows"]:
+        tau = (f"{r['tau_recalibrated']:.3f} / {r['tau_batch_stats']:.3f}" if "tau_recalibrated" in r else "n/a")
+        gap = (f"{r['gap_mean_recalibrated']:.2f} / {r['gap_worst_recalibrated']:.2f}"
+               if "gap_mean_recalibrated" in r else "n/a")
+        front = (f"{r['front_gap_mean_recalibrated']:.2f} / {r['front_gap_worst_recalibrated']:.2f} "
+                 f"({r['front_cells']} cells)" if "front_gap_mean_recalibrated" in r else "n/a")
+        lines.append(f"| {r['recipe']} | {r['epochs']} | {r['images_per_s']:.0f} | {r['largest_test_acc']:.2f}% / "
+                     f"{r['smallest_test_acc']:.2f}% | {tau} | {gap} | {front} | {r.get('cells', 'n/a')} | "
+                     f"{r['device']} |")
+    return "\n".join(lines)
+
+
+def recipes_records_report(path: str, data_dir=None) -> str:
+    """The recipe table for records scored where the table was absent (e.g. the GPU run)."""
+    from nagui.data import Benchmark
+    from nagui.supernet.ranking import against_table
+
+    result = json.loads(Path(path).read_text())
+    bench = Benchmark.load(data_dir)
+    for row in result["rows"]:
+        row.update(against_table(result["records"][row["recipe"]], bench))
+    return recipes_report(result)
 
 
 def _replace(config, **kw):
@@ -264,7 +355,10 @@ def main(argv=None) -> None:
                    "CIFAR-10 acc-FLOPs (transfer, k = 20)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
-    p.add_argument("--train-per-class", type=int)
+    p.add_argument("--train-per-class", type=lambda t: t if t == "all" else int(t),
+                   help="training images per class, or 'all'")
+    p.add_argument("--recipes", default="sandwich,progressive", help="recipes compared by --parts recipes")
+    p.add_argument("--test-images", type=int, help="test-split images scored by --parts recipes (default: all)")
     p.add_argument("--budget-s", type=float, help="size the epochs to this training time")
     p.add_argument("--limit", type=int, default=60, help="masks profiled")
     p.add_argument("--no-standalone", dest="standalone", action="store_false")
@@ -279,7 +373,8 @@ def main(argv=None) -> None:
     if args.device.startswith("cuda"):
         torch.backends.cudnn.benchmark = True
     if args.records:
-        print(records_report(args.records, args.data_dir))
+        report = recipes_records_report if Path(args.records).name == "recipes.json" else records_report
+        print(report(args.records, args.data_dir))
         return
     parts = args.parts.split(",")
     if "coverage" in parts:
@@ -288,6 +383,8 @@ def main(argv=None) -> None:
         print(coverage_table(rows))
     if "train" in parts:
         print(train_report(part_train(args)))
+    if "recipes" in parts:
+        print(recipes_report(part_recipes(args)))
 
 
 if __name__ == "__main__":

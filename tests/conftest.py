@@ -93,3 +93,33 @@ def trained_home(tmp_path_factory, images_root, bench):
         else:
             os.environ["XDG_DATA_HOME"] = old
     return home
+
+
+# A tiny super-network (45 distinct masks) trained on CPU and shipped by `nagui supernet ship`
+# into a temporary assets folder (never the real assets/): a complete profile (every distinct
+# mask) with test-split accuracy on a few images.
+SHIP_SUPER_CELL = "|nor_conv_3x3~0|+|none~0|nor_conv_1x1~1|+|skip_connect~0|none~1|none~2|"
+SHIP_EVAL_IMAGES = 200
+
+
+@pytest.fixture(scope="session")
+def shipped_assets(tmp_path_factory, images_root):
+    """(assets dir, package folder, the ship command's stdout) of the shipped tiny super-network."""
+    import subprocess
+    import sys
+
+    from nagui.nets.supernet import SuperNetSpec
+    from nagui.space import Arch
+    from nagui.supernet.run_folder import write_build
+    from nagui.supernet.train import SupernetTrainConfig, train_supernet
+
+    run = tmp_path_factory.mktemp("ship-run")
+    spec = SuperNetSpec(Arch.parse(SHIP_SUPER_CELL), (1, 1, 1), channels=4, num_classes=10)
+    train_supernet(run, spec, SupernetTrainConfig(**TINY_TRAIN), data_root=images_root)
+    write_build(run, spec, "quick", {"strategy": "test"})
+    assets = tmp_path_factory.mktemp("assets") / "supernet"
+    r = subprocess.run([sys.executable, "-m", "nagui", "supernet", "ship", "--run", str(run), "--name", "tiny-test",
+                        "--assets", str(assets), "--eval-images", str(SHIP_EVAL_IMAGES), "--calibration-images", "64",
+                        "--images", str(images_root), "--device", "cpu"], capture_output=True, text=True, timeout=1800)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return assets, assets / "tiny-test", r.stdout

@@ -7,6 +7,9 @@ import sys
 import time
 from pathlib import Path
 
+from .cli_runs import (_record_line, _run_dir, _say, _settings, _trained_run_dir, add_ship_parser,  # noqa: F401
+                       json_record)
+
 PROFILE_LIMIT = {"quick": 60, "full": None}     # masks profiled by default (None: every distinct one)
 
 
@@ -18,7 +21,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from .images import ImageDataError
     from .run_folder import RunFolderError
     from .select import SelectionError
-    from .train import SupernetCheckpointError
+    from .checkpoint import SupernetCheckpointError
 
     return (ProblemError, MaskError, BuildError, SubnetworkFileError, ImageDataError, RunFolderError, SelectionError,
             SupernetCheckpointError)
@@ -33,16 +36,6 @@ def _guarded(fn):
             print(f"nagui supernet {args.supernet_command}: error: {exc}", file=sys.stderr)
             return 2
     return run
-
-
-def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def _run_dir(args) -> Path:
-    from .run_folder import default_run_dir
-
-    return Path(args.run) if args.run else default_run_dir()
 
 
 def cmd_build(args) -> int:
@@ -80,7 +73,8 @@ def _train_argv(args, spec, preset: str) -> list[str]:
     argv = ["--run-dir", str(_run_dir(args)), "--super-cell", spec.super_cell.to_str(), "--preset", preset,
             "--channels", str(spec.channels), "--slots", ",".join(map(str, spec.slots)), "--device", args.device]
     for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size),
-                        ("--train-per-class", args.train_per_class), ("--data-root", args.images)):
+                        ("--train-per-class", args.train_per_class), ("--data-root", args.images),
+                        ("--recipe", args.recipe)):
         if value is not None:
             argv += [flag, str(value)]
     if args.no_resume:
@@ -105,16 +99,11 @@ def cmd_train(args) -> int:
 
 def _profiler(args):
     from ..data import Benchmark
-    from .profile import Profiler, ProfileSettings
+    from .profile import Profiler
 
     bench = Benchmark.load(args.data_dir)
-    settings = ProfileSettings(calibration_images=args.calibration_images, eval_images=args.eval_images)
-    return Profiler(_run_dir(args), data_root=args.images, settings=settings, bench=bench, dataset="cifar10")
-
-
-def _record_line(r: dict) -> str:
-    return (f"{r['mask']:<34} acc {r['accuracy']:6.2f}%  {r['latency_ms']:7.3f} ms  {r['flops']:8.2f} MFLOPs  "
-            f"{r['params']:6.3f} M" + (f"  table {r['table_acc']:.2f}%" if r.get("table_acc") is not None else ""))
+    return Profiler(_trained_run_dir(args), data_root=args.images, settings=_settings(args), bench=bench,
+                    dataset="cifar10")
 
 
 def cmd_profile(args) -> int:
@@ -122,7 +111,7 @@ def cmd_profile(args) -> int:
     from .run_folder import build_spec
     from .select import pareto_set
 
-    _, preset = build_spec(_run_dir(args))
+    _, preset = build_spec(_trained_run_dir(args))
     profiler = _profiler(args)
     limit = args.limit if args.limit is not None else PROFILE_LIMIT.get(preset)
     masks = masks_to_profile(profiler.spec, limit=limit, seed=args.seed)
@@ -140,8 +129,12 @@ def cmd_profile(args) -> int:
     front = pareto_set(records)
     summary = {"masks": len(records), "of": len(everything), "seconds": round(time.perf_counter() - start, 1),
                "kendall_tau_vs_table": tau, "tau_cells": n_tau, "pareto": front}
-    if args.json:
+    _say(f"{len(records)} masks in {summary['seconds']} s; Kendall tau vs the NB201 table {tau:.3f} "
+         f"({n_tau} full-depth sub-cells); {len(front)} on the Pareto set")
+    if args.json and args.summary:
         print(json.dumps(summary, indent=2))
+    elif args.json:
+        print(json.dumps([json_record(r) for r in records], indent=2))
     else:
         print(f"{len(records)} masks profiled in {summary['seconds']} s; Kendall tau (shared-weight vs NB201 table "
               f"accuracy, {n_tau} full-depth sub-cells): {tau:.3f}\nPareto set (accuracy, latency, FLOPs):")
@@ -158,12 +151,10 @@ def _limits(args):
 
 
 def _selection(args):
-    from .profile import Profiler, ProfileSettings
+    from .profile import Profiler
     from .select import select
 
-    profiler = Profiler(_run_dir(args), data_root=args.images,
-                        settings=ProfileSettings(calibration_images=args.calibration_images,
-                                                 eval_images=args.eval_images))
+    profiler = Profiler(_trained_run_dir(args), data_root=args.images, settings=_settings(args))
     return profiler, select(profiler.records(), _limits(args))
 
 
@@ -188,11 +179,9 @@ def cmd_export(args) -> int:
     from .images import normalise
 
     if args.mask:
-        from .profile import Profiler, ProfileSettings
+        from .profile import Profiler
 
-        profiler = Profiler(_run_dir(args), data_root=args.images,
-                            settings=ProfileSettings(calibration_images=args.calibration_images,
-                                                     eval_images=args.eval_images))
+        profiler = Profiler(_trained_run_dir(args), data_root=args.images, settings=_settings(args))
         mask = args.mask
     else:
         profiler, sel = _selection(args)
@@ -202,7 +191,7 @@ def cmd_export(args) -> int:
         mask = sel.best["mask"]
     record = profiler.measure(mask)
     sub = profiler.calibrated(mask).cpu()
-    out = Path(args.out) if args.out else _run_dir(args) / "export"
+    out = Path(args.out) if args.out else _trained_run_dir(args) / "export"
     meta = {"mask": record["mask"], "super_cell": profiler.spec.super_cell.to_str(),
             "source_checkpoint_sha256": profiler.checkpoint, "measured": {k: record[k] for k in (
                 "accuracy", "latency_ms", "flops", "params", "heldout_images")}}
@@ -218,20 +207,24 @@ def cmd_export(args) -> int:
 
 
 def add_parsers(sub) -> None:
-    from .config import BUILD_STRATEGIES as STRATEGIES, PRESETS
+    from .config import BUILD_STRATEGIES as STRATEGIES, PRESETS, RECIPES
 
     sn = sub.add_parser("supernet", help="build, train, profile, select and export the super-network").add_subparsers(
         dest="supernet_command", required=True)
 
     def common(p, images=True):
-        p.add_argument("--run", help="run folder (default: <user data dir>/runs/supernet/default)")
+        p.add_argument("--run", help="run folder (build/train default: <user data dir>/runs/supernet/default; "
+                       "profile/select/export default: the most recently trained run of the run store, else the "
+                       "shipped super-network)")
         if images:
             p.add_argument("--images", help="ImageFolder root with train/ (default: <data dir>/cifar10-jpeg)")
         p.add_argument("--data-dir", help="NB201 data folder (default: NAGUI_DATA_DIR or ../shared/data)")
 
     def measuring(p):
-        p.add_argument("--calibration-images", type=int, default=500, help="train images for BN recalibration")
-        p.add_argument("--eval-images", type=int, help="held-out images scored (default: all set aside)")
+        p.add_argument("--calibration-images", type=int,
+                       help="train images for BN recalibration (default: the run's setting, else 500)")
+        p.add_argument("--eval-images", type=int, help="held-out images scored (default: the run's setting, "
+                       "else all set aside)")
 
     p = sn.add_parser("build", help="choose the super-cell from guided diffusion output (coverage of the front)")
     common(p, images=False)
@@ -256,7 +249,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--preset", choices=sorted(PRESETS), help="default: the preset the run was built with")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
-    p.add_argument("--train-per-class", type=int)
+    p.add_argument("--train-per-class", help="training images per class, or 'all'")
+    p.add_argument("--recipe", choices=sorted(RECIPES), help="weight-sharing recipe (default: the preset's; "
+                   "BENCHMARKS.md compares them)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--nproc", type=int, help="processes (torchrun + DistributedDataParallel; gloo on CPU)")
     p.add_argument("--no-resume", action="store_true")
@@ -267,7 +262,11 @@ def add_parsers(sub) -> None:
     measuring(p)
     p.add_argument("--limit", type=int, help="masks to measure (default: 60 for quick runs, all for full)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="a JSON list, one object per profiled mask: mask, cell, "
+                   "flops, params, latency_ms, test_acc (null unless measured), heldout_acc, table_acc (null "
+                   "unless full depth)")
+    p.add_argument("--summary", action="store_true", help="with --json: print the summary object (masks, "
+                   "Kendall tau, Pareto set) instead of the records")
     p.set_defaults(func=_guarded(cmd_profile))
 
     def limits(p):
@@ -290,3 +289,4 @@ def add_parsers(sub) -> None:
     p.add_argument("--mask", help="export this mask instead of selecting by limits")
     p.add_argument("--out", help="folder (default: RUN/export)")
     p.set_defaults(func=_guarded(cmd_export))
+    add_ship_parser(sn, _guarded)

@@ -13,7 +13,14 @@ class SupernetTrainConfig:
     """How the super-network is trained (SGD, nesterov momentum 0.9, cosine over all steps).
     ``batch_size`` is the global batch (split over distributed ranks); ``train_per_class``
     caps the training images per class (None = all); ``heldout`` images are set aside
-    from the train split for accuracy checks and profiling."""
+    from the train split for accuracy checks and profiling.
+
+    The weight-sharing schedule: the first ``largest_only`` fraction of all steps trains the
+    largest mask alone, the next ``full_depth_only`` fraction switches edges but keeps every
+    slot on, the rest is the full sandwich (largest, smallest, ``random_masks`` random
+    masks). Both 0 is the plain sandwich rule from the first step; both > 0 is OFA-style
+    progressive shrinking (largest network first, then switchable edges, then switchable
+    slots). :data:`RECIPES` names the schedules the recipe study compares."""
 
     epochs: int = 100
     batch_size: int = 256
@@ -26,6 +33,8 @@ class SupernetTrainConfig:
     heldout: int = 1000
     seed: int = 0
     grad_clip: float | None = 5.0
+    largest_only: float = 0.0
+    full_depth_only: float = 0.0
 
     def __post_init__(self) -> None:
         def need(ok: bool, what: str, value) -> None:
@@ -51,6 +60,21 @@ class SupernetTrainConfig:
         need(is_int(self.seed) and self.seed >= 0, "seed must be an int >= 0", self.seed)
         need(self.grad_clip is None or (isinstance(self.grad_clip, (int, float)) and self.grad_clip > 0),
              "grad_clip must be None (off) or > 0", self.grad_clip)
+        for name in ("largest_only", "full_depth_only"):
+            value = getattr(self, name)
+            need(isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1,
+                 f"{name} must be a fraction of the steps in [0, 1)", value)
+        need(self.largest_only + self.full_depth_only < 1,
+             "largest_only + full_depth_only must leave some steps to the full sandwich (< 1)",
+             self.largest_only + self.full_depth_only)
+
+    @property
+    def recipe(self) -> str:
+        """The recipe's name in :data:`RECIPES` (or "custom")."""
+        for name, fields in RECIPES.items():
+            if all(getattr(self, k) == v for k, v in fields.items()):
+                return name
+        return "custom"
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -64,12 +88,34 @@ class SupernetTrainConfig:
         return cls(**d)
 
 
-# quick: 5 minutes on 2 idle CPU cores (measured: 301 s wall for 10 epochs of 10,000 images at
-# ~345 images/s, decoding included); full: meant for a GPU (NB201's recipe: 100 epochs of
-# the 49,000 train images left after the held-out 1,000).
+# Weight-sharing recipes compared by `nagui bench supernet --parts recipes` (config fields
+# each one sets; the others keep the preset's values).
+RECIPES: dict[str, dict] = {
+    "sandwich": {"largest_only": 0.0, "full_depth_only": 0.0, "distill": True},
+    "sandwich-no-distill": {"largest_only": 0.0, "full_depth_only": 0.0, "distill": False},
+    "progressive": {"largest_only": 0.4, "full_depth_only": 0.3, "distill": True},
+}
+
+
+def with_recipe(config: SupernetTrainConfig, recipe: str | None) -> SupernetTrainConfig:
+    """``config`` with the fields of recipe ``recipe`` (None keeps it as it is)."""
+    if recipe is None:
+        return config
+    if recipe not in RECIPES:
+        raise ValueError(f"unknown recipe {recipe!r}; choose one of {sorted(RECIPES)}")
+    return dataclasses.replace(config, **RECIPES[recipe])
+
+
+# quick: for 2 CPU cores, all 49,000 training images, 5 epochs of progressive shrinking (the
+# largest network alone for 60% of the steps, then the sandwich): width trains faster than
+# depth here, so NB201's C = 16 with one cell per stage (measured: C = 16 x 1 slot reached
+# 64.6% held-out after 2 epochs where C = 8 x 2 slots reached 54.0%, at the same speed);
+# it switches edges only, the full preset switches slots too (BENCHMARKS.md, "quick preset").
+# full: NB201's size for a GPU (C = 16, 5 cells per stage, 100 epochs of the 49,000 images).
 PRESETS: dict[str, dict] = {
-    "quick": {"config": SupernetTrainConfig(epochs=10, batch_size=128, lr=0.05, train_per_class=1000, heldout=1000),
-              "channels": 8, "slots": (2, 2, 2)},
+    "quick": {"config": SupernetTrainConfig(epochs=5, batch_size=128, lr=0.1, train_per_class=None, heldout=1000,
+                                            largest_only=0.6, full_depth_only=0.1),
+              "channels": 16, "slots": (1, 1, 1)},
     "full": {"config": SupernetTrainConfig(epochs=100, batch_size=256, lr=0.1, train_per_class=None, heldout=1000),
              "channels": 16, "slots": (5, 5, 5)},
 }

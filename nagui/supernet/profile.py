@@ -6,7 +6,9 @@ sub-network), then FLOPs and params with thop (NB201's counting rules), onnxrunt
 latency of its ONNX export (batch 1, one thread), and top-1 accuracy on the held-out
 images (from the train split, never the test split). Records are cached in
 ``RUN/profile.sqlite`` keyed by the checkpoint's sha256 and the measurement settings, so a
-mask is measured once per trained super-network.
+mask is measured once per trained super-network. BN recalibration and accuracy are
+:mod:`.evaluation`'s (training scores masks the same way); the checkpoint and the images
+come from :mod:`.checkpoint` and :mod:`.training_data`.
 """
 from __future__ import annotations
 
@@ -21,13 +23,15 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
-from torch import nn
 
 from ..measure.flops import thop_cost_of_module
 from ..measure.latency import LatencyConfig, export_onnx, ort_latency
 from ..nets.supernet import BlockMask, SubNetwork, SuperNetSpec, extract_subnetwork
 from ..space import EDGES, prune
-from .images import batches, normalise
+from .checkpoint import load_supernet
+from .config import SupernetTrainConfig
+from .evaluation import accuracy, recalibrate_bn
+from .training_data import load_train_heldout
 
 CACHE_NAME = "profile.sqlite"
 
@@ -82,34 +86,6 @@ class ProfileCache:
         return [json.loads(r[0]) for r in rows]
 
 
-def _device_of(net: nn.Module) -> torch.device:
-    return next(net.parameters()).device
-
-
-@torch.no_grad()
-def recalibrate_bn(net: nn.Module, images, batch_size: int = 250) -> None:
-    """Reset every BatchNorm's running statistics and re-estimate them (cumulative mean)
-    on ``images`` in train mode; leaves ``net`` in eval mode."""
-    for m in net.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.reset_running_stats()
-            m.momentum = None
-    net.train()
-    dev = _device_of(net)
-    for x, _ in batches(images, batch_size, shuffle=False):
-        net(normalise(x.to(dev)))
-    net.eval()
-
-
-@torch.no_grad()
-def accuracy(net: nn.Module, images, batch_size: int = 250) -> float:
-    correct = 0
-    dev = _device_of(net)
-    for x, y in batches(images, batch_size, shuffle=False):
-        correct += int((net(normalise(x.to(dev))).argmax(1).cpu() == y).sum())
-    return 100.0 * correct / len(images)
-
-
 class Profiler:
     """Measures masks of the super-network trained in ``run_dir`` (thread-safe: one
     measurement at a time, so latencies never share cores with each other). BN
@@ -117,8 +93,6 @@ class Profiler:
 
     def __init__(self, run_dir: str | Path, data_root=None, settings: ProfileSettings = ProfileSettings(),
                  bench=None, dataset: str = "cifar10", device: str = "cpu"):
-        from .train import SupernetTrainConfig, load_supernet, load_train_heldout
-
         self.run_dir = Path(run_dir)
         self.supernet, self.meta = load_supernet(self.run_dir)
         self.spec: SuperNetSpec = self.supernet.spec

@@ -12,7 +12,8 @@ from torch.nn import functional as F
 
 from ..nets.supernet import SubNetwork
 from .images import ImageSet, augment, batch_count, batches
-from .train import MOMENTUM, SupernetTrainConfig, cosine_lr, derived_seed
+from .config import SupernetTrainConfig
+from .sandwich import MOMENTUM, cosine_lr, derived_seed
 
 
 def train_standalone(sub: SubNetwork, config: SupernetTrainConfig, train: ImageSet, device: str = "cpu",

@@ -45,6 +45,34 @@ def slider_range(b: Bounds, limit: str) -> tuple[float, float, float]:
     return lo, (hi if hi > lo else round(lo + step, 6)), step
 
 
+def accuracy_interval(accuracy: float, images: int) -> float:
+    """Half-width (points) of the 95% interval of an accuracy measured on ``images`` images
+    (binomial: the measurement's own noise)."""
+    p = min(max(accuracy / 100.0, 0.0), 1.0)
+    return 196.0 * math.sqrt(max(p * (1 - p), 1e-4) / max(images, 1))
+
+
+def accuracy_context(record: dict) -> str:
+    """One sentence for a measured sub-network: its shared-weight accuracy, on how many
+    images and how noisy, beside the NB201 table's accuracy of the same cell trained alone
+    (full-depth sub-networks only: the table has no shallower networks)."""
+    acc, n = record["accuracy"], int(record.get("heldout_images") or 0)
+    parts = [f"Shared-weight accuracy {acc:.2f}% on {n:,} held-out images (±{accuracy_interval(acc, n):.1f} points, "
+             "95%, from the number of images alone)"]
+    if record.get("test_acc") is not None:
+        t, tn = record["test_acc"], int(record.get("test_images") or 0)
+        parts.append(f"{t:.2f}% on the {tn:,} CIFAR-10 test images (±{accuracy_interval(t, tn):.1f}), measured "
+                     f"{'on ' + record['accuracy_device'] if record.get('accuracy_device') else 'when it was shipped'}")
+    table = record.get("table_test_acc@cifar10", record.get("table_acc"))
+    if record.get("full_depth") and table is not None:
+        reference = record.get("test_acc", acc)
+        parts.append(f"the NB201 table gives this cell {table:.2f}% trained alone for 200 epochs, so weight sharing "
+                     f"costs it {table - reference:.1f} points")
+    elif not record.get("full_depth"):
+        parts.append("not every slot is on, so the NB201 table has no value for this network")
+    return "; ".join(parts) + "."
+
+
 class Deployment:
     """A trained, profiled super-network run, ready to cut sub-networks from."""
 

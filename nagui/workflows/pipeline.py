@@ -39,7 +39,7 @@ def stage_status(store: RunStore, dataset: str = DEFAULT_DATASET) -> list[Stage]
     from ..diffusion.generate import default_model_dir
     from ..diffusion.problem import pretrained_predictor_dir
     from ..supernet.images import default_image_root
-    from .supernet_runs import stage_of, supernet_runs
+    from .supernet_runs import is_shipped, stage_of, supernet_runs
 
     root = resolve_data_dir()
     have_tables = (root / "nb201").is_dir()
@@ -57,6 +57,9 @@ def stage_status(store: RunStore, dataset: str = DEFAULT_DATASET) -> list[Stage]
     profiled = [r for r in runs if stage_of(r) == "profiled"]
     if profiled:
         sn_ok, sn_detail = True, f"{len(profiled)} trained and profiled run(s); latest: {profiled[0].name}"
+        origin = shipped_origin(store, runs)
+        if origin and all(is_shipped(r) for r in profiled):
+            sn_ok, sn_detail = True, f"the shipped super-network, ready to deploy without training ({origin})"
     elif runs:
         sn_ok, sn_detail = False, f"{len(runs)} run(s), none profiled yet (latest: {runs[0].name}, " \
                                   f"stage {stage_of(runs[0]) or runs[0].status})"
@@ -66,6 +69,16 @@ def stage_status(store: RunStore, dataset: str = DEFAULT_DATASET) -> list[Stage]
             Stage("predictor", "Guiding predictor", pred_ok, pred_detail),
             Stage("diffusion", "Diffusion prior", diff_ok, diff_detail),
             Stage("supernet", "Super-network", sn_ok, sn_detail)]
+
+
+def shipped_origin(store: RunStore, runs=None) -> str | None:
+    """Where the shipped super-network came from (device, date, recipe from its provenance),
+    once it is in the run store; None when nothing is shipped. Lists the runs (which
+    copies a shipped package into the store on first use) unless ``runs`` is given."""
+    from .supernet_runs import is_shipped, origin_of, supernet_runs
+
+    shipped = [r for r in (runs if runs is not None else supernet_runs(store)) if is_shipped(r)]
+    return origin_of(shipped[0]) if shipped else None
 
 
 def build_missing(store: RunStore, bench_loader: Callable[[], object],

@@ -30,7 +30,7 @@ def adopt_cli_default(store: RunStore) -> Run | None:
     """Index the CLI's default run folder (``nagui supernet build`` without ``--run``) so the
     app lists it; None when there is none."""
     from ..supernet.run_folder import default_run_dir, read_build
-    from ..supernet.train import read_checkpoint_meta
+    from ..supernet.checkpoint import read_checkpoint_meta
 
     folder = default_run_dir()
     if not (folder / "build.json").is_file():
@@ -44,9 +44,72 @@ def adopt_cli_default(store: RunStore) -> Run | None:
     return run
 
 
+def provide_shipped(store: RunStore) -> Run | None:
+    """The shipped super-network (``assets/supernet``) as a run of ``store``, copied in on
+    first use; None when none is shipped. A damaged package is logged and skipped, so
+    the pages behave as without one."""
+    from ..supernet.shipped import ShippedSupernetError, provide_shipped_supernet, shipped_supernets
+
+    if not shipped_supernets():
+        return None
+    try:
+        return provide_shipped_supernet(store)
+    except (ShippedSupernetError, OSError) as exc:
+        log.warning("the shipped super-network is not used: %s", exc)
+        return None
+
+
 def supernet_runs(store: RunStore) -> list[Run]:
     adopt_cli_default(store)
+    provide_shipped(store)
     return store.list(KIND)
+
+
+def is_shipped(run: Run) -> bool:
+    from ..supernet.shipped import is_shipped as shipped
+
+    return shipped(run)
+
+
+def origin_of(run: Run) -> str:
+    """Where a super-network run came from, in words."""
+    from ..supernet.run_folder import default_run_dir
+
+    if is_shipped(run):
+        return run.summary.get("origin") or f"shipped in {run.params.get('shipped_from')}"
+    if run.path.resolve() == default_run_dir().resolve():
+        return "the CLI's default run (`nagui supernet build|train` without --run)"
+    return "made in the app"
+
+
+def _trained_at(run: Run) -> float:
+    meta = run.path / "checkpoint" / "supernet.json"
+    try:
+        return meta.stat().st_mtime
+    except OSError:
+        return run.finished or run.created
+
+
+def latest_trained_run(store: RunStore, *, shipped: bool = True) -> Run | None:
+    """The most recently trained super-network of the store (the app's runs and the CLI's
+    default run alike; by its checkpoint's time), else the shipped one (provided into
+    the store on first use; not with ``shipped=False``), else None."""
+    from ..supernet.train import read_checkpoint_meta
+
+    adopt_cli_default(store)
+    trained = []
+    for run in store.list(KIND):
+        if is_shipped(run) or stage_of(run) not in ("trained", "profiled") or run.status == "running":
+            continue
+        try:
+            if read_checkpoint_meta(run.path) is None:
+                continue
+        except Exception:  # noqa: BLE001 - a damaged run is not a candidate
+            continue
+        trained.append(run)
+    if trained:
+        return max(trained, key=_trained_at)
+    return provide_shipped(store) if shipped else None
 
 
 def build_run(store: RunStore, bench, *, dataset: str = "cifar10", objectives: str = "test_acc,flops",
@@ -105,7 +168,7 @@ def create_run(store: RunStore, super_cell: str, *, preset: str = "quick", slots
     from ..space import Arch
     from ..supernet.config import PRESETS
     from ..supernet.run_folder import write_build
-    from ..supernet.train import preset as make_preset
+    from ..supernet.sandwich import preset as make_preset
 
     cell = Arch.parse(super_cell)
     if preset not in PRESETS:
@@ -128,7 +191,7 @@ def _fail(store: RunStore, run: Run, exc: BaseException) -> None:
 
 def train_config(run: Run):
     from ..supernet.run_folder import build_spec
-    from ..supernet.train import preset
+    from ..supernet.sandwich import preset
 
     spec, preset_name = build_spec(run.path)
     return preset(preset_name, spec.super_cell, spec.channels, spec.slots, **run.params.get("train_overrides", {}))
@@ -138,7 +201,7 @@ def train_run(store: RunStore, run: Run, *, device: str = "auto", data_root=None
     """Train (or resume) the run's super-network; stage ``trained``. A cancel stops at the
     next step; the last finished epoch's checkpoint is kept and the next call resumes."""
     from ..diffusion.generate import resolve_device
-    from ..supernet.train import train_supernet
+    from ..supernet.trainer import train_supernet
 
     device = resolve_device(device)
     spec, config = train_config(run)

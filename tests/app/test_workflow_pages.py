@@ -32,6 +32,7 @@ def home(trained_home, monkeypatch):
 @pytest.fixture
 def empty_home(tmp_path, monkeypatch, data_dir):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    monkeypatch.setenv("NAGUI_SHIPPED_SUPERNETS", str(tmp_path / "no-shipped-supernet"))   # nothing shipped
     return tmp_path
 
 
@@ -52,6 +53,20 @@ def test_home_on_a_fresh_machine_offers_to_build_the_supernet(empty_home):
     assert {m.label: m.value for m in at.metric}["Super-network"] == "missing"
     assert not at.button(key="build_missing").disabled
     assert any("Super-network" in i.value for i in at.info)
+
+
+def test_a_fresh_machine_opens_on_the_shipped_supernet(tmp_path, monkeypatch, data_dir, shipped_assets):
+    assets, _, _ = shipped_assets
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    monkeypatch.setenv("NAGUI_SHIPPED_SUPERNETS", str(assets))
+    at = AppTest.from_file(str(REPO / "app_pages" / "home.py"), default_timeout=60).run()
+    assert not at.exception and not at.error
+    assert {m.label: m.value for m in at.metric}["Super-network"] == "ready"
+    origin = [c.value for c in at.caption if c.value.startswith("Shipped super-network:")]
+    assert origin and "trained on" in origin[0] and "1 epochs" in origin[0] and "tiny-test" in origin[0]
+    dep = page("deploy").run()
+    assert not dep.exception and not dep.error
+    assert any("The shipped super-network" in c.value for c in dep.caption)
 
 
 def test_generate_runs_from_the_widgets_and_survives_a_restart(empty_home, bench):
@@ -111,7 +126,14 @@ def test_deploy_sliders_choose_and_measure_and_infeasible_says_what_to_relax(hom
     at = page("deploy").run()
     assert not at.exception and not at.error
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Held-out accuracy"].endswith("%") and metrics["Latency here (onnxruntime)"].endswith(" ms")
+    assert metrics["Held-out accuracy (shared weights)"].endswith("%")
+    assert metrics["Latency here (onnxruntime)"].endswith(" ms")
+    # the shared-weight accuracy beside the table's value of the same cell (full-depth masks only)
+    context = next(c.value for c in at.caption if "held-out images (±" in c.value)
+    if metrics["NB201 table, same cell alone"] == "—":
+        assert "the NB201 table has no value" in context
+    else:
+        assert metrics["NB201 table, same cell alone"].endswith("%") and "the NB201 table gives this cell" in context
     largest = metrics["FLOPs"]
     flops = at.slider(key="dep_max_flops")
     flops.set_value(flops.min).run()

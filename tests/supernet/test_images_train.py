@@ -17,11 +17,14 @@ import pytest
 import torch
 
 from nagui.nets.supernet import BlockMask, SuperNetSpec
+from nagui.supernet.checkpoint import SupernetCheckpointError, load_supernet, read_checkpoint_meta
+from nagui.supernet.config import PRESETS, SupernetTrainConfig
+from nagui.supernet.evaluation import recalibrated_accuracy
 from nagui.supernet.images import (ImageDataError, augment, batches, default_image_root, first_per_class,
                                    load_image_folder, normalise, train_heldout_split)
-from nagui.supernet.train import (CALIBRATION_IMAGES, PRESETS, SupernetCheckpointError, SupernetTrainConfig,
-                                  load_supernet, load_train_heldout, preset, read_checkpoint_meta,
-                                  recalibrated_accuracy, sandwich_masks, train_supernet)
+from nagui.supernet.sandwich import preset, sandwich_masks, training_phase
+from nagui.supernet.trainer import CALIBRATION_IMAGES, train_supernet
+from nagui.supernet.training_data import load_train_heldout
 
 REPO = Path(__file__).resolve().parents[2]
 CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|skip_connect~0|nor_conv_3x3~1|avg_pool_3x3~2|"
@@ -166,7 +169,8 @@ def test_config_is_validated_and_presets_are_sized():
         SupernetTrainConfig.from_dict({**TINY.as_dict(), "warmup": 1})
     assert SupernetTrainConfig.from_dict(TINY.as_dict()) == TINY
     spec, config = preset("quick", CELL, epochs=3, lr=None)
-    assert (spec.channels, spec.slots, config.epochs, config.lr) == (8, (2, 2, 2), 3, PRESETS["quick"]["config"].lr)
+    assert (spec.channels, spec.slots, config.epochs, config.lr) == (16, (1, 1, 1), 3, PRESETS["quick"]["config"].lr)
+    assert config.train_per_class is None and config.largest_only > 0      # every image, progressive shrinking
     spec, config = preset("full", CELL)
     assert (spec.channels, spec.slots, config.batch_size, config.train_per_class) == (16, (5, 5, 5), 256, None)
 
@@ -177,6 +181,37 @@ def test_sandwich_masks_are_reproducible():
     assert masks == sandwich_masks(SPEC, config, 4, 17) and len(masks) == 5
     assert masks[:2] == [BlockMask.largest(SPEC), BlockMask.smallest(SPEC)]
     assert masks[2:] != sandwich_masks(SPEC, config, 4, 18)[2:]
+
+
+def test_progressive_shrinking_phases_largest_then_full_depth_then_sandwich():
+    config = SupernetTrainConfig(epochs=10, random_masks=2, largest_only=0.4, full_depth_only=0.3)
+    assert config.recipe == "progressive"
+    steps = 10
+    phases = [training_phase(config, e, s, steps) for e in range(10) for s in range(steps)]
+    assert phases.count("largest") == 40 and phases.count("full_depth") == 30 and phases.count("sandwich") == 30
+    assert phases == sorted(phases, key=["largest", "full_depth", "sandwich"].index)   # in that order
+    assert sandwich_masks(SPEC, config, 0, 0, steps) == [BlockMask.largest(SPEC)]
+    full = sandwich_masks(SPEC, config, 5, 0, steps)
+    assert len(full) == 4 and full[0] == BlockMask.largest(SPEC)
+    assert all(all(all(slot) for slot in m.slots) for m in full)          # every slot on
+    assert len({m.edges for m in full}) > 1                               # edges switch
+    late = sandwich_masks(SPEC, config, 9, 9, steps)
+    assert late[:2] == [BlockMask.largest(SPEC), BlockMask.smallest(SPEC)]
+    assert sandwich_masks(SPEC, SupernetTrainConfig(), 0, 0, steps)[1] == BlockMask.smallest(SPEC)  # plain sandwich
+
+
+def test_recipes_are_named_and_bad_fractions_refused():
+    assert SupernetTrainConfig().recipe == "sandwich"
+    assert SupernetTrainConfig(distill=False).recipe == "sandwich-no-distill"
+    assert SupernetTrainConfig(largest_only=0.1).recipe == "custom"
+    _, config = preset("quick", CELL, recipe="progressive", epochs=3, train_per_class="all")
+    assert config.recipe == "progressive" and config.train_per_class is None and config.epochs == 3
+    for bad in ({"largest_only": 1.0}, {"largest_only": -0.1}, {"largest_only": 0.6, "full_depth_only": 0.5},
+                {"full_depth_only": True}):
+        with pytest.raises(ValueError, match="fraction|leave some steps"):
+            SupernetTrainConfig(**bad)
+    with pytest.raises(ValueError, match="unknown recipe 'ofa'"):
+        preset("quick", CELL, recipe="ofa")
 
 
 def _weights(run_dir: Path) -> dict:
@@ -223,6 +258,22 @@ def test_already_complete_returns_at_once(two_epoch_run, cifar_root):
     run, summary, _ = two_epoch_run
     again = train_supernet(run, SPEC, TINY, data_root=cifar_root)
     assert again["epochs_trained_now"] == 0 and again["epochs_done"] == 2 and again["resumed_from"] == 2
+
+
+def test_a_checkpoint_from_before_the_recipe_settings_still_resumes(two_epoch_run, tmp_path, cifar_root):
+    """Checkpoints written before largest_only/full_depth_only existed were trained with
+    their defaults (the plain sandwich) and still count as the same config."""
+    run = tmp_path / "old"
+    shutil.copytree(two_epoch_run[0], run)
+    path = run / "checkpoint" / "supernet.json"
+    meta = json.loads(path.read_text())
+    for key in ("largest_only", "full_depth_only"):
+        del meta["config"][key]
+    path.write_text(json.dumps(meta))
+    again = train_supernet(run, SPEC, TINY, data_root=cifar_root)
+    assert again["resumed_from"] == 2 and again["epochs_trained_now"] == 0
+    with pytest.raises(SupernetCheckpointError, match=r"config\.largest_only: checkpoint has 0\.0, asked for 0\.4"):
+        train_supernet(run, SPEC, SupernetTrainConfig(**{**TINY.as_dict(), "largest_only": 0.4}), data_root=cifar_root)
 
 
 def test_resume_is_exact(two_epoch_run, tmp_path, cifar_root):

@@ -12,12 +12,14 @@ from nagui.cli import main
 from nagui.measure.flops import thop_cost_of_module
 from nagui.nets.supernet import BlockMask, MaskError, SuperNetSpec
 from nagui.space import Arch
+from nagui.supernet.checkpoint import load_supernet
+from nagui.supernet.config import SupernetTrainConfig
 from nagui.supernet.export import SubnetworkFileError, export_subnetwork, load_subnetwork, onnx_logits
 from nagui.supernet.images import normalise
 from nagui.supernet.profile import ProfileSettings, Profiler, kendall_tau, masks_to_profile
 from nagui.supernet.run_folder import RunFolderError, read_build, write_build
 from nagui.supernet.select import Limits, SelectionError, pareto_set, select
-from nagui.supernet.train import SupernetTrainConfig, train_supernet
+from nagui.supernet.trainer import train_supernet
 
 SUPER = "|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_1x1~1|avg_pool_3x3~2|"
 
@@ -153,6 +155,10 @@ def test_run_folder_refuses_to_replace_a_trained_build(run):
 def test_cli_select_export_and_bad_input(run, images_root, profiler, tmp_path, capsys):
     common = ["--run", str(run), "--images", str(images_root), "--calibration-images", "64"]
     assert main(["supernet", "profile", *common, "--limit", "4", "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)      # one object per profiled mask
+    assert len(records) == 4 and all(r["test_acc"] is None and 0 <= r["heldout_acc"] <= 100 for r in records)
+    assert all((r["table_acc"] is not None) == r["full_depth"] for r in records)
+    assert main(["supernet", "profile", *common, "--limit", "4", "--json", "--summary"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["masks"] == 4 and summary["pareto"]
     slowest = max(r["latency_ms"] for r in summary["pareto"])
@@ -167,15 +173,14 @@ def test_cli_select_export_and_bad_input(run, images_root, profiler, tmp_path, c
     assert "ONNX vs PyTorch max |logit difference|" in capsys.readouterr().out
     assert load_subnetwork(tmp_path / "e")[1]["source_checkpoint_sha256"] == profiler.checkpoint
     assert main(["supernet", "profile", "--run", str(tmp_path / "nothing")]) == 2
-    assert "nagui supernet build --run" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"no such run folder: {tmp_path / 'nothing'}" in err and "nagui supernet build --run" in err
     with pytest.raises(MaskError):
         BlockMask.parse("on,on|1,1,1", profiler.spec)
 
 
 def test_cli_train_runs_under_torchrun_with_two_processes(tmp_path, images_root, monkeypatch):
     """`nagui supernet train --nproc 2` launches torchrun (gloo, 2 CPU processes) on the built spec."""
-    from nagui.supernet.train import load_supernet
-
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     run = tmp_path / "ddp"
     spec = SuperNetSpec(Arch.parse(SUPER), (1, 1, 1), channels=4, num_classes=10)

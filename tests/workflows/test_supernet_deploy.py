@@ -170,3 +170,22 @@ def test_two_sessions_measurements_take_turns(deployment, monkeypatch):
     assert records[1]["queued"] and not deployment.busy()
     (a0, a1), (b0, b1) = sorted(inside)
     assert b0 >= a1                            # one after the other, never together
+
+
+def test_accuracy_is_shown_with_its_images_noise_and_the_table_value_of_the_same_cell(deployment, bench):
+    from nagui.workflows.deploy import accuracy_context, accuracy_interval
+
+    assert accuracy_interval(70.0, 1000) == pytest.approx(2.84, abs=0.01)     # 1.96 * sqrt(.7 * .3 / 1000)
+    assert accuracy_interval(70.0, 10_000) < accuracy_interval(70.0, 1000)
+    full = next(r for r in deployment.records() if r["full_depth"])
+    text = accuracy_context(full)
+    table = float(bench.lookup(full["cell"])["test_acc@cifar10"])
+    assert f"{full['accuracy']:.2f}% on {full['heldout_images']:,} held-out images" in text
+    assert f"the NB201 table gives this cell {table:.2f}%" in text
+    assert f"costs it {table - full['accuracy']:.1f} points" in text
+    shallow = next(r for r in deployment.records() if not r["full_depth"])
+    assert "NB201 table has no value" in accuracy_context(shallow)
+    shipped = {**full, "test_acc": 91.5, "test_images": 10_000, "accuracy_device": "NVIDIA H200"}
+    text = accuracy_context(shipped)
+    assert "91.50% on the 10,000 CIFAR-10 test images" in text and "measured on NVIDIA H200" in text
+    assert f"costs it {table - 91.5:.1f} points" in text
