@@ -32,7 +32,7 @@ mkdir -p "$OUT"
 setup_there() {   # the data and the packages the GPU image lacks; nagui itself from this checkout
   if [ ! -d "$GPU/data/cifar10-jpeg" ]; then mkdir -p "$GPU/data" && tar -xzf "$GPU/cifar10-jpeg.tar.gz" -C "$GPU/data"; fi
   if [ ! -d "$GPU/data/nb201" ]; then tar -xzf "$GPU/nb201.tar.gz" -C "$GPU/data"; fi
-  if ls "$GPU"/wheels/*.whl >/dev/null 2>&1; then
+  if [ "${GPU_SMOKE:-0}" != 1 ] && ls "$GPU"/wheels/*.whl >/dev/null 2>&1; then   # (the smoke run has its venv)
     $PY -m pip install -q --no-index --no-deps --target /tmp/site "$GPU"/wheels/*.whl && export PYTHONPATH=/tmp/site
   fi
   export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH} NAGUI_DATA_DIR=$GPU/data PYTHONUNBUFFERED=1
@@ -46,9 +46,10 @@ case "$STEP" in
     mkdir -p "$GPU/wheels"
     tar -czf "$GPU/cifar10-jpeg.tar.gz" -C "$DATA" cifar10-jpeg    # about 20 MB
     tar -czf "$GPU/nb201.tar.gz" -C "$DATA" nb201          # the table: ship records table accuracies there
-    # pure-Python packages nagui's training and profiling import that the GPU image does not hold
-    $PY -m pip download -q --no-deps --only-binary=:all: -d "$GPU/wheels" thop pymoo 2>/dev/null || \
-      $PY -m pip download -q --no-deps -d "$GPU/wheels" thop
+    # what nagui's training, profiling and shipping import that the GPU image (Python 3.12) lacks:
+    # thop (pure Python); pymoo is only used by the search strategies, not needed there
+    $PY -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+      --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 --platform any -d "$GPU/wheels" thop
     grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
     du -sh "$GPU"
     ;;
@@ -56,7 +57,7 @@ case "$STEP" in
     setup_there
     $PY -m nagui bench supernet --parts recipes --recipes sandwich,progressive,sandwich-no-distill \
       --preset $PRESET --epochs $STUDY_EPOCHS --device $DEVICE "${SIZE[@]}" "${TEST[@]}" \
-      --super-cell "$SUPER_CELL" --out "$OUT/study" 2>&1 | grep -v ' step ' | tee "$OUT/study.log"
+      --super-cell "$SUPER_CELL" --out "$OUT/study" 2>&1 | grep --line-buffered -v ' step ' | tee "$OUT/study.log"
     cp "$OUT/study/recipes.json" "$OUT/recipes.json"
     rm -rf "$OUT/study"                         # the run folders stay there; the records come back
     ;;
@@ -67,7 +68,7 @@ case "$STEP" in
     if [ -f "$OUT/../final-run.tar" ]; then tar -xf "$OUT/../final-run.tar" -C "$GPU"; fi
     $PY -m nagui.supernet.train --run-dir "$RUN" --super-cell "$SUPER_CELL" --preset $PRESET \
       --recipe "$RECIPE" --epochs $FINAL_EPOCHS --train-per-class all "${SIZE[@]}" --device $DEVICE \
-      --stop-after-epochs "${STOP_AFTER:-$FINAL_EPOCHS}" 2>&1 | grep -v ' step ' | tee "$OUT/final-train.log"
+      --stop-after-epochs "${STOP_AFTER:-$FINAL_EPOCHS}" 2>&1 | grep --line-buffered -v ' step ' | tee "$OUT/final-train.log"
     $PY - "$RUN" <<'PYEOF'
 import sys
 from pathlib import Path

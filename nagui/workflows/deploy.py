@@ -140,7 +140,9 @@ class Deployment:
                 meta = {"mask": record["mask"], "super_cell": self.spec.super_cell.to_str(),
                         "source_run": self.run.id, "source_checkpoint_sha256": self.profiler.checkpoint,
                         "measured": {k: record[k] for k in ("accuracy", "latency_ms", "flops", "params",
-                                                            "heldout_images")}}
+                                                            "heldout_images", "test_acc", "test_images",
+                                                            "accuracy_device", "table_test_acc@cifar10")
+                                     if k in record}}
                 paths = export_subnetwork(sub, folder, meta)
         return paths
 

@@ -192,3 +192,36 @@ def test_nothing_shipped_means_nothing_provided(tmp_path):
     assert shipped_supernets(tmp_path / "empty") == []
     assert provide_shipped_supernet(RunStore(tmp_path / "runs"), assets_dir=tmp_path / "empty") is None
     assert RunStore(tmp_path / "runs").list("supernet") == []
+
+
+def test_exported_files_reproduce_the_shipped_test_accuracy(shipped_assets, tmp_path, monkeypatch, images_root,
+                                                            bench):
+    """A sub-network downloaded from Deploy (ONNX, and safetensors + JSON) scores on the
+    same test images what the shipped profile says it does. Tolerance: 0.5 points (one
+    image in 200), for the float differences between onnxruntime, PyTorch and the
+    machine that shipped it; here it is the same machine, so it should match exactly."""
+    import numpy as np
+    import torch
+
+    from nagui.supernet.export import load_subnetwork, onnx_logits
+    from nagui.supernet.images import normalise
+    from nagui.supernet.shipped_package import _test_images
+    from nagui.workflows.deploy import Deployment
+
+    assets, package, _ = shipped_assets
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    run = provide_shipped_supernet(RunStore(), assets_dir=assets)
+    deployment = Deployment(run, data_root=images_root, bench=bench)
+    records = sorted(deployment.records(), key=lambda r: r["flops"])
+    test = _test_images(images_root, "test", SHIP_EVAL_IMAGES)
+    x = normalise(test.images)
+    for record in (records[0], records[len(records) // 2], records[-1]):
+        assert record["test_images"] == len(test) == SHIP_EVAL_IMAGES
+        paths = deployment.export(record["mask"])
+        onnx_acc = 100.0 * float(np.mean(onnx_logits(paths["onnx"], x.numpy()).argmax(1) == test.labels.numpy()))
+        net, meta = load_subnetwork(paths["onnx"].parent)
+        with torch.no_grad():
+            torch_acc = 100.0 * float((net.eval()(x).argmax(1) == test.labels).float().mean())
+        assert meta["mask"] == record["mask"]
+        assert abs(onnx_acc - record["test_acc"]) <= 0.5, (record["mask"], onnx_acc, record["test_acc"])
+        assert abs(torch_acc - record["test_acc"]) <= 0.5, (record["mask"], torch_acc, record["test_acc"])
