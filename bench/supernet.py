@@ -273,13 +273,18 @@ def recipes_report(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _measured_elsewhere(path: str, data_dir=None):
+    """(the JSON written by a run where the table was absent, e.g. the GPU machine; the table)."""
+    from nagui.data import Benchmark
+
+    return json.loads(Path(path).read_text()), Benchmark.load(data_dir)
+
+
 def recipes_records_report(path: str, data_dir=None) -> str:
     """The recipe table for records scored where the table was absent (e.g. the GPU run)."""
-    from nagui.data import Benchmark
     from nagui.supernet.ranking import against_table
 
-    result = json.loads(Path(path).read_text())
-    bench = Benchmark.load(data_dir)
+    result, bench = _measured_elsewhere(path, data_dir)
     for row in result["rows"]:
         row.update(against_table(result["records"][row["recipe"]], bench))
     return recipes_report(result)
@@ -331,11 +336,9 @@ def train_report(result: dict) -> str:
 
 def records_report(path: str, data_dir=None) -> str:
     """Kendall tau for records measured where the table was absent (e.g. the GPU run)."""
-    from nagui.data import Benchmark
     from nagui.supernet.profile import kendall_tau
 
-    result = json.loads(Path(path).read_text())
-    bench = Benchmark.load(data_dir)
+    result, bench = _measured_elsewhere(path, data_dir)
     for r in result["records"]:
         r["table_acc"] = float(bench.lookup(r["cell"])["test_acc@cifar10"])
     result["kendall_tau"], result["tau_cells"] = kendall_tau(result["records"])
