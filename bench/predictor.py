@@ -2,6 +2,7 @@
 
     nagui bench predictor --dataset cifar10 --train-sizes 20,100,1000 --seeds 5 \
         --source cifar100,ImageNet16-120 --k 0,5,20 --local-k 10,20 --local-test 100 --json OUT
+    nagui bench predictor --objective valid_acc@cifar10-valid --objectives '' --train-sizes 128,256 --seeds 3
 
 Every record carries its protocol. Baselines in the same run: gradient-boosted trees and a
 random forest on the one-hot encoding (same cells), the naive transfer score (mean
@@ -36,6 +37,8 @@ def main(argv=None) -> None:
     p.add_argument("--dataset", default="cifar10", choices=["cifar10", "cifar100", "ImageNet16-120"])
     p.add_argument("--train-sizes", default="20,100,1000")
     p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--objective", help="the accuracy column to predict (any table column, e.g. "
+                   "valid_acc@cifar10-valid; default: test_acc of --dataset)")
     p.add_argument("--objectives", default="latency@raspi4", help="objectives besides test accuracy, comma-separated")
     p.add_argument("--source", default="", help="source datasets for transfer, e.g. cifar100,ImageNet16-120")
     p.add_argument("--k", default="0,5,20", help="target labels for transfer")
@@ -58,10 +61,13 @@ def main(argv=None) -> None:
     records: list[dict] = []
     started = time.time()
     sizes = _ints(args.train_sizes)
+    if args.objective and args.objective not in bench.table.columns:
+        sys.exit(f"nagui bench predictor: error: unknown objective {args.objective!r}; the table's columns are "
+                 f"{', '.join(map(str, bench.table.columns))}")
     if sizes:
         records += run_plain(bench, args.dataset, sizes, seeds, [o for o in args.objectives.split(",") if o],
                              TrainConfig(members=args.members, epochs=args.epochs), baselines=not args.no_baselines,
-                             say=say)
+                             say=say, target=args.objective)
     if args.source:
         records += run_transfer(bench, args.dataset, args.source.split(","), _ints(args.k), seeds,
                                 pretrain_cells=args.pretrain_cells,
@@ -78,7 +84,8 @@ def main(argv=None) -> None:
     plain = [r for r in records if r["setting"] == "plain"]
     if plain:
         print("\n".join(_summary(plain, ("objective", "train_cells", "method"),
-                                 ("kendall_tau", "spearman_rho", "coverage90", "fit_s", "predict_all_s"))))
+                                 ("kendall_tau", "spearman_rho", "coverage90", "coverage90_top5", "fit_s",
+                                  "predict_all_s"))))
     transfer = [r for r in records if r["setting"] == "transfer"]
     if transfer:
         print()
