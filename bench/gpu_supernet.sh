@@ -10,8 +10,8 @@
 #   nagui supernet ship ...                               # or copy OUT/shipped-*/ into assets/supernet/
 #
 # On the device machine run it with carry [".gpu"] and OUT set (the tool's output folder); the
-# run folder travels back in $OUT as a tar so a second `final` command resumes it (put it back
-# with `tar -xf` into .gpu/ before the next call). GPU_SMOKE=1 runs every step tiny on the CPU,
+# run folder travels back as $OUT/final-run.tar; copy that file into .gpu/ here before the next
+# call, and a second `final` command resumes it. GPU_SMOKE=1 runs every step tiny on the CPU,
 # which is how this script is tested before any GPU time is spent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,7 +65,7 @@ case "$STEP" in
     RECIPE=${2:-progressive}
     setup_there
     RUN=$GPU/final-run
-    if [ -f "$OUT/../final-run.tar" ]; then tar -xf "$OUT/../final-run.tar" -C "$GPU"; fi
+    if [ ! -d "$RUN" ] && [ -f "$GPU/final-run.tar" ]; then tar -xf "$GPU/final-run.tar" -C "$GPU"; fi   # resume
     $PY -m nagui.supernet.train --run-dir "$RUN" --super-cell "$SUPER_CELL" --preset $PRESET \
       --recipe "$RECIPE" --epochs $FINAL_EPOCHS --train-per-class all "${SIZE[@]}" --device $DEVICE \
       --stop-after-epochs "${STOP_AFTER:-$FINAL_EPOCHS}" 2>&1 | grep --line-buffered -v ' step ' | tee "$OUT/final-train.log"
