@@ -3,6 +3,7 @@ import streamlit as st
 
 from nagui.nets.supernet import EDGE_STATES, BlockMask, MaskError
 from nagui.space import EDGES
+from nagui.supernet.profile import table_accuracy
 from nagui.supernet.select import pareto_set
 from nagui.viz import macro_figure, subnet_scatter, supercell_figure
 from nagui.workflows.deploy import Deployment, accuracy_context, slider_range
@@ -103,7 +104,7 @@ def chooser():
         return
 
     st.markdown(f"**Sub-network** `{record['mask']}` → cell `{record['cell']}`, depth {record['depth']}")
-    table = record.get("table_test_acc@cifar10", record.get("table_acc")) if record.get("full_depth") else None
+    table = table_accuracy(record)
     m = st.columns(6)
     m[0].metric("Held-out accuracy (shared weights)", f"{record['accuracy']:.2f}%", border=True,
                 help=f"{record['heldout_images']} held-out images, BN recalibrated for this sub-network")

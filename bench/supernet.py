@@ -206,6 +206,7 @@ def part_recipes(args) -> dict:
     """Train the super-network once per recipe (same spec, data, epochs and seed), then score
     every distinct full-depth sub-cell on the CIFAR-10 test split (BN recalibrated, and with
     batch statistics) against the table: one row per recipe."""
+    from nagui.nets.supernet import BlockMask
     from nagui.supernet.checkpoint import load_supernet
     from nagui.supernet.images import default_image_root, first_per_class, load_image_folder
     from nagui.supernet.ranking import against_table, full_depth_masks, score_masks
@@ -232,8 +233,8 @@ def part_recipes(args) -> dict:
         masks = full_depth_masks(model)
         say(f"{recipe}: scoring {len(masks)} full-depth sub-cells on {len(test)} test images")
         scored = score_masks(model, masks, calibration, test, args.device)
-        largest, smallest = [score_masks(model, [m], calibration, test, args.device)[0] for m in (
-            type(masks[0]).largest(spec), type(masks[0]).smallest(spec))]
+        largest, smallest = score_masks(model, [BlockMask.largest(spec), BlockMask.smallest(spec)], calibration,
+                                        test, args.device)
         speeds = [h["images_per_s"] for h in summary["history"]]
         row = {"recipe": recipe, "preset": args.preset, "epochs": config.epochs, "device": meta.get("device"),
                "images_per_s": round(float(np.median(speeds)), 1), "train_s": summary["train_s"],

@@ -84,17 +84,15 @@ def _settings(args):
     return ProfileSettings(**base)
 
 
-JSON_FIELDS = ("mask", "cell", "flops", "params", "latency_ms", "test_acc", "heldout_acc", "table_acc")
-
-
 def json_record(r: dict, dataset: str = "cifar10") -> dict:
     """What ``profile --json`` prints per mask: test accuracy when the run measured it (a
     shipped run does), held-out accuracy, and the cell's table accuracy at full depth only."""
-    table = r.get(f"table_test_acc@{dataset}", r.get("table_acc") if r.get("full_depth") else None)
+    from .profile import table_accuracy
+
     return {"mask": r["mask"], "cell": r["cell"], "flops": r["flops"], "params": r["params"],
             "latency_ms": r["latency_ms"], "test_acc": r.get("test_acc"),
             "heldout_acc": r.get("heldout_acc", r["accuracy"]),
-            "table_acc": table if r.get("full_depth") else None, "full_depth": bool(r.get("full_depth")),
+            "table_acc": table_accuracy(r, dataset), "full_depth": bool(r.get("full_depth")),
             "cached": r.get("cached")}
 
 

@@ -211,6 +211,15 @@ def masks_to_profile(spec: SuperNetSpec, limit: int | None = None, seed: int = 0
     return masks + rest
 
 
+def table_accuracy(record: dict, dataset: str = "cifar10") -> float | None:
+    """The NB201 table accuracy of a profiled record's cell (trained alone, 200 epochs), or
+    None when the mask is not full depth (only full-depth sub-networks are NB201 cells)
+    or the record has none."""
+    if not record.get("full_depth"):
+        return None
+    return record.get(f"table_test_acc@{dataset}", record.get("table_acc"))
+
+
 def kendall_tau(records: Sequence[dict], key: str = "accuracy", truth: str = "table_acc") -> tuple[float, int]:
     """Kendall tau between shared-weight accuracy and the table's over full-depth records."""
     from scipy.stats import kendalltau
@@ -223,4 +232,4 @@ def kendall_tau(records: Sequence[dict], key: str = "accuracy", truth: str = "ta
 
 
 __all__ = ["CACHE_NAME", "ProfileCache", "ProfileSettings", "Profiler", "accuracy", "kendall_tau", "masks_to_profile",
-           "recalibrate_bn"]
+           "recalibrate_bn", "table_accuracy"]

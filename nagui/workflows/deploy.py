@@ -56,6 +56,8 @@ def accuracy_context(record: dict) -> str:
     """One sentence for a measured sub-network: its shared-weight accuracy, on how many
     images and how noisy, beside the NB201 table's accuracy of the same cell trained alone
     (full-depth sub-networks only: the table has no shallower networks)."""
+    from ..supernet.profile import table_accuracy
+
     acc, n = record["accuracy"], int(record.get("heldout_images") or 0)
     parts = [f"Shared-weight accuracy {acc:.2f}% on {n:,} held-out images (±{accuracy_interval(acc, n):.1f} points, "
              "95%, from the number of images alone)"]
@@ -63,8 +65,8 @@ def accuracy_context(record: dict) -> str:
         t, tn = record["test_acc"], int(record.get("test_images") or 0)
         parts.append(f"{t:.2f}% on the {tn:,} CIFAR-10 test images (±{accuracy_interval(t, tn):.1f}), measured "
                      f"{'on ' + record['accuracy_device'] if record.get('accuracy_device') else 'when it was shipped'}")
-    table = record.get("table_test_acc@cifar10", record.get("table_acc"))
-    if record.get("full_depth") and table is not None:
+    table = table_accuracy(record)
+    if table is not None:
         reference = record.get("test_acc", acc)
         parts.append(f"the NB201 table gives this cell {table:.2f}% trained alone for 200 epochs, so weight sharing "
                      f"costs it {table - reference:.1f} points")

@@ -94,7 +94,7 @@ def latest_trained_run(store: RunStore, *, shipped: bool = True) -> Run | None:
     """The most recently trained super-network of the store (the app's runs and the CLI's
     default run alike; by its checkpoint's time), else the shipped one (provided into
     the store on first use; not with ``shipped=False``), else None."""
-    from ..supernet.train import read_checkpoint_meta
+    from ..supernet.checkpoint import read_checkpoint_meta
 
     adopt_cli_default(store)
     trained = []
