@@ -105,19 +105,20 @@ def chooser():
 
     st.markdown(f"**Sub-network** `{record['mask']}` → cell `{record['cell']}`, depth {record['depth']}")
     table = table_accuracy(record)
-    m = st.columns(6)
-    m[0].metric("Held-out accuracy (shared weights)", f"{record['accuracy']:.2f}%", border=True,
-                help=f"{record['heldout_images']} held-out images, BN recalibrated for this sub-network")
-    m[5].metric("NB201 table, same cell alone", f"{table:.2f}%" if table is not None else "—", border=True,
-                help="CIFAR-10 test accuracy of this cell trained alone for 200 epochs (NB201); only full-depth "
-                     "sub-networks are NB201 cells")
-    m[1].metric("FLOPs", f"{record['flops']:.3f} M", border=True)
-    m[2].metric("Params", f"{record['params']:.4f} M", border=True)
-    m[3].metric("Latency here (onnxruntime)", f"{record['latency_ms']:.3f} ms", border=True,
+    m = st.columns(4)   # costs on one row, accuracies (with their context) on the next: values stay readable
+    m[0].metric("FLOPs", f"{record['flops']:.3f} M", border=True)
+    m[1].metric("Params", f"{record['params']:.4f} M", border=True)
+    m[2].metric("Latency here (onnxruntime)", f"{record['latency_ms']:.3f} ms", border=True,
                 help=f"p50; p90 {record['latency_p90_ms']:.3f} ms; {record.get('measured_on', '')}")
-    m[4].metric("Measured", "cached" if record["cached"] else f"now, {record['wall_s']:.2f} s", border=True,
+    m[3].metric("Measured", "cached" if record["cached"] else f"now, {record['wall_s']:.2f} s", border=True,
                 help="Each sub-network is measured once per checkpoint, then read from the run's cache"
                      + ("; it waited for another session's measurement" if record.get("queued") else ""))
+    a = st.columns(4)
+    a[0].metric("Held-out accuracy (shared weights)", f"{record['accuracy']:.2f}%", border=True,
+                help=f"{record['heldout_images']} held-out images, BN recalibrated for this sub-network")
+    a[1].metric("NB201 table, same cell alone", f"{table:.2f}%" if table is not None else "—", border=True,
+                help="CIFAR-10 test accuracy of this cell trained alone for 200 epochs (NB201); only full-depth "
+                     "sub-networks are NB201 cells")
     st.caption(accuracy_context(record))
     if record.get("queued") and not record["cached"]:
         st.caption("This measurement waited for another session's to finish before timing.")
