@@ -99,9 +99,22 @@ def show(view: dict | None, empty: str) -> None:
         "Spearman ρ": st.column_config.NumberColumn(format="%.3f", help="Spearman rank correlation, -1..1"),
         "MAE": st.column_config.NumberColumn(format="%.3f", help="Mean absolute error, in the objective's unit"),
         cov: st.column_config.NumberColumn(format="percent", help="Share of true values inside the interval"),
+        f"{cov}, best 5%": st.column_config.NumberColumn(
+            format="percent", help="The same share on the best 5% of the scored cells by their true value: "
+                                   "the cells users look at"),
         "cells scored": st.column_config.NumberColumn(format="%d", help="Cells with a table value for it"),
     })
     objectives = ev["objectives"]
+    for o in objectives:
+        m = ev["metrics"][o]
+        low = [f"{share:.0%} {where}" for share, where in ((m["coverage"], "of the scored cells"),
+                                                          (m["coverage_top5"], "of the best 5%"))
+               if isinstance(share, float) and share < ev["level"] - 0.1]
+        if low and view["members"] > 1:
+            st.warning(f"{o}: the {cov[:3]} interval holds the truth for only {' and '.join(low)}; read its "
+                       f"intervals as too narrow. Calibration: {m['interval']}.")
+    st.caption("How each interval is calibrated: " + "; ".join(
+        f"{o}: {ev['metrics'][o]['interval']}" for o in objectives) + ".")
     tabs = st.tabs([_label(o) for o in objectives])
     for tab, o in zip(tabs, objectives):
         with tab:

@@ -7,6 +7,7 @@
     nagui predictor train [...]      fit the multi-objective predictor on table cells, save it
     nagui predictor predict DIR ARCH  predictions with 90% intervals from a saved predictor
     nagui predictor measure-local     measure k cells here and fit latency@local
+    nagui predictor proxies ARCH      zero-cost proxies (synflow, jacov, nwot) of a cell on a batch of images
     nagui diffusion train [...]       train the graph diffusion prior, save it (safetensors + JSON)
     nagui generate [...] --json OUT   guided samples near the Pareto front, one JSON object each
     nagui bench NAME                  run a benchmark script from bench/ (flops, latency, predictor, generate,
@@ -192,6 +193,34 @@ def cmd_predictor_predict(args) -> int:
         lo, hi = pred.interval(o, 0.9)
         record[o] = float(pred.mean[0, j])
         record[f"{o}:lo90"], record[f"{o}:hi90"] = float(lo[0]), float(hi[0])
+    _print_record(record, args.json)
+    return 0
+
+
+def cmd_predictor_proxies(args) -> int:
+    from .measure.proxies import PROXIES, cell_proxies
+    from .nets import NetConfig
+    from .supernet.images import ImageDataError, default_image_root, load_image_folder, normalise
+
+    names = tuple(n.strip() for n in args.proxies.split(",") if n.strip())
+    unknown = [n for n in names if n not in PROXIES]
+    if unknown or not names:
+        raise UsageError(f"--proxies: unknown {unknown or 'empty list'}; choose from {', '.join(PROXIES)}")
+    if not 2 <= args.batch <= 1024:
+        raise UsageError(f"--batch must be in 2..1024, got {args.batch}")
+    arch = _parse_arch_or_index(args.arch, args.data_dir)
+    root = Path(args.images) if args.images else default_image_root(args.data_dir)
+    try:
+        images = load_image_folder(root, "train", limit_per_class=max(1, -(-args.batch // 10)), seed=args.seed)
+    except (ImageDataError, OSError) as exc:
+        raise UsageError(f"cannot read images from {root}: {exc}") from None
+    import torch
+
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(args.seed))[: args.batch]
+    config = NetConfig(args.channels, args.cells_per_stage, len(images.classes))
+    record = {"arch": arch.to_str(), **cell_proxies(arch, normalise(images.images[order]), config, args.seed, names),
+              "images": str(root), "batch": int(len(order)), "channels": args.channels,
+              "cells_per_stage": args.cells_per_stage, "seed": args.seed}
     _print_record(record, args.json)
     return 0
 
@@ -472,6 +501,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache", help="SQLite file (default: the user data dir)")
     data_dir_arg(p)
     p.set_defaults(func=cmd_predictor_measure_local)
+    p = pred.add_parser("proxies", help="zero-cost proxies of a cell's untrained network on a batch of images")
+    p.add_argument("arch", help="arch string or NB201 index")
+    p.add_argument("--proxies", default="synflow,jacov,nwot", help="comma-separated, from synflow, jacov, nwot")
+    p.add_argument("--images", help="ImageFolder root with a train/ split (default: the CIFAR-10 images)")
+    p.add_argument("--batch", type=int, default=32, help="images in the batch (2..1024)")
+    p.add_argument("--channels", type=int, default=16, help="C of the scored network (NB201: 16)")
+    p.add_argument("--cells-per-stage", type=int, default=5, help="N of the scored network (NB201: 5)")
+    p.add_argument("--seed", type=int, default=0, help="random weights and which images")
+    p.add_argument("--json", action="store_true")
+    data_dir_arg(p)
+    p.set_defaults(func=cmd_predictor_proxies)
 
     diff = sub.add_parser("diffusion", help="the graph diffusion prior").add_subparsers(
         dest="diffusion_command", required=True)

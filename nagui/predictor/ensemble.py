@@ -1,16 +1,18 @@
 """The multi-objective predictor: a calibrated deep ensemble of :class:`CellGNN` models.
 
 - A cross-validation ensemble: the labelled cells are split into one fold per member and
-  member m trains on every fold but m. The held-out cells calibrate the ensemble's spread
-  (each cell is predicted by the member that did not see it), so ``mean +- 1.645 * std``
-  is a 90% interval on new cells, per objective.
+  member m trains on every fold but m. The held-out cells calibrate the interval (each
+  cell is predicted by the member that did not see it; :mod:`.calibration`: a width that
+  grows with the members' spread on the cell, scaled split-conformally), so
+  ``mean +- 1.645 * std`` is a 90% interval on new cells, per objective.
 - ``flops`` and ``params`` are always heads too. They cost nothing to compute for any cell,
   so every member also learns them on all 15,625 cells (an auxiliary task that shapes the
   shared trunk; no accuracy or latency label beyond the given ones is used). For concrete
   cells :meth:`Predictor.predict` reports their exact values; the heads serve guidance,
   where the input is a soft encoding.
-- Cost objectives (latency, flops, params) are modelled in log space; each objective is
-  z-scored with the statistics of its training labels. NaN labels are skipped.
+- Each objective is modelled in its transform's units (:mod:`.units`: log for costs,
+  identity by default for accuracy, logit for a transfer target) and z-scored with the
+  statistics of its training labels. NaN labels are skipped.
 - Loss per labelled objective: MSE + a pairwise ranking term (logistic on pair order).
 - Noise-aware members (``ModelConfig.noise_aware``) learn from soft encodings at a random
   noise level (:mod:`.noise`), without the live flag, as a sampler produces them.
@@ -34,23 +36,21 @@ from torch.nn import functional as F
 from .. import __version__
 from ..checkpoint_files import read_meta, read_tensors, save_checkpoint
 from ..space import OPS, Arch, table_cost
+from . import units
+from .calibration import IntervalModel, calibrated, conservative
 from .encoding import encode, encode_indices
 from .model import CellGNN, ModelConfig
 from .noise import soft_marginal
+from .units import is_cost  # noqa: F401  (re-exported: callers import it from here)
 
 log = logging.getLogger(__name__)
 
 FREE_OBJECTIVES: tuple[str, ...] = ("flops", "params")
-Z90 = 1.6448536269514722
 CHECKPOINT_FORMAT = "nagui-predictor/1"
 
 
 class CheckpointError(RuntimeError):
     """A predictor checkpoint that is missing, unreadable, or from another config."""
-
-
-def is_cost(objective: str) -> bool:
-    return objective.split("@")[0].split("_p90")[0] in ("latency", "flops", "params")
 
 
 @dataclass(frozen=True)
@@ -95,9 +95,9 @@ class Prediction:
     objectives: tuple[str, ...]
     mean: np.ndarray
     std: np.ndarray
-    _mu_t: np.ndarray = field(repr=False)    # mean in transformed units (log for costs)
-    _sd_t: np.ndarray = field(repr=False)    # calibrated std in transformed units
-    _log: np.ndarray = field(repr=False)     # (J,) bool
+    _mu_t: np.ndarray = field(repr=False)    # mean in modelled units (log for costs, ...)
+    _sd_t: np.ndarray = field(repr=False)    # calibrated std in modelled units
+    _transforms: tuple[str, ...] = field(repr=False)
 
     def __getitem__(self, objective: str) -> np.ndarray:
         return self.mean[:, self._col(objective)]
@@ -108,29 +108,37 @@ class Prediction:
         return self.objectives.index(objective)
 
     def interval(self, objective: str, level: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
-        """Central ``level`` interval (Gaussian in transformed units)."""
+        """Central ``level`` interval (Gaussian in modelled units; calibrated at 90%)."""
         if not 0 < level < 1:
             raise ValueError(f"level must be in (0, 1), got {level}")
         from statistics import NormalDist
 
         z = NormalDist().inv_cdf(0.5 + level / 2)
         j = self._col(objective)
-        lo, hi = self._mu_t[:, j] - z * self._sd_t[:, j], self._mu_t[:, j] + z * self._sd_t[:, j]
-        return (np.exp(lo), np.exp(hi)) if self._log[j] else (lo, hi)
+        kind = self._transforms[j]
+        mu, sd = self._mu_t[:, j], self._sd_t[:, j]
+        return units.inverse(mu - z * sd, kind), units.inverse(mu + z * sd, kind)
 
 
 class Predictor:
     """A fitted ensemble. Build with :meth:`fit` or :meth:`load`."""
 
     def __init__(self, model_config: ModelConfig, train_config: TrainConfig, members: list[CellGNN],
-                 norm_mean: np.ndarray, norm_std: np.ndarray, calibration: np.ndarray, protocol: dict):
+                 norm_mean: np.ndarray, norm_std: np.ndarray, intervals: Sequence[IntervalModel], protocol: dict,
+                 transforms: Sequence[str] | None = None):
         self.model_config = model_config
         self.train_config = train_config
         self.members = members
-        self.norm_mean = np.asarray(norm_mean, dtype=np.float64)   # (J,) transformed units
+        self.norm_mean = np.asarray(norm_mean, dtype=np.float64)   # (J,) modelled units
         self.norm_std = np.asarray(norm_std, dtype=np.float64)
-        self.calibration = np.asarray(calibration, dtype=np.float64)  # (J,) std multipliers
+        self.intervals = list(intervals)                            # (J,) how each interval is made
+        self.transforms = tuple(units.check_transform(k) for k in
+                                (transforms or [units.default_transform(o) for o in model_config.objectives]))
         self.protocol = protocol
+        j = len(model_config.objectives)
+        if len(self.intervals) != j or len(self.transforms) != j:
+            raise ValueError(f"need one interval model and one transform per objective ({j}), "
+                             f"got {len(self.intervals)} and {len(self.transforms)}")
         for m in self.members:
             m.eval()
 
@@ -139,21 +147,31 @@ class Predictor:
     def objectives(self) -> tuple[str, ...]:
         return self.model_config.objectives
 
-    def _log_mask(self) -> np.ndarray:
-        return np.array([is_cost(o) for o in self.objectives])
+    @property
+    def calibration(self) -> np.ndarray:
+        """(J,) the conformal scale of each objective's interval."""
+        return np.array([m.scale for m in self.intervals])
+
+    def to_units(self, normalised: np.ndarray, objective: str) -> np.ndarray:
+        """Outputs in normalised units (e.g. of :meth:`_member_outputs`) -> the objective's own units."""
+        j = self.objectives.index(objective)
+        return units.inverse(np.asarray(normalised) * self.norm_std[j] + self.norm_mean[j], self.transforms[j])
 
     # ---- fitting -----------------------------------------------------------------------
     @classmethod
     def fit(cls, archs: Sequence[Arch], targets: Mapping[str, Sequence[float]], *,
             train_config: TrainConfig = TrainConfig(), hidden: int = 48, layers: int = 3,
-            noise_aware: bool = False, protocol: dict | None = None,
+            noise_aware: bool = False, protocol: dict | None = None, transforms: Mapping[str, str] | None = None,
             progress: Callable[[int, int], None] | None = None) -> "Predictor":
-        """Fit on labelled cells. ``targets`` maps objective names to one value per cell (NaN = unknown)."""
+        """Fit on labelled cells. ``targets`` maps objective names to one value per cell (NaN = unknown);
+        ``transforms`` overrides an objective's modelled units (:mod:`.units`)."""
         archs = [Arch.parse(a) for a in archs]
         if not archs:
             raise ValueError("cannot fit a predictor on zero cells")
         requested = [o for o in targets if o not in FREE_OBJECTIVES]
         objectives = tuple(requested) + FREE_OBJECTIVES
+        kinds = tuple(units.check_transform((transforms or {}).get(o, units.default_transform(o)))
+                      for o in objectives)
         y = np.full((len(archs), len(objectives)), np.nan)
         for j, name in enumerate(requested):
             values = np.asarray(targets[name], dtype=np.float64)
@@ -161,9 +179,7 @@ class Predictor:
                 raise ValueError(f"targets[{name!r}] has {values.size} values for {len(archs)} cells")
             y[:, j] = values
         y[:, len(requested):] = _free_targets(archs)
-        log_mask = np.array([is_cost(o) for o in objectives])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            y_t = np.where(log_mask, np.log(np.where(y > 0, y, np.nan)), y)
+        y_t = np.stack([units.forward(y[:, j], kinds[j]) for j in range(len(objectives))], axis=1)
         with warnings.catch_warnings():  # an all-NaN column is reported just below
             warnings.simplefilter("ignore", RuntimeWarning)
             mu = np.nanmean(y_t, axis=0)
@@ -198,8 +214,9 @@ class Predictor:
                 progress(m + 1, cfg.members)
         log.info("fitted %d members on %d cells in %.1f s", cfg.members, len(archs), time.perf_counter() - start)
 
-        predictor = cls(model_config, cfg, members, mu, sd, np.ones(len(objectives)), dict(protocol or {}))
-        predictor.calibration = predictor._out_of_bag_calibration(x, y_z, in_bag)
+        uncalibrated = [IntervalModel() for _ in objectives]
+        predictor = cls(model_config, cfg, members, mu, sd, uncalibrated, dict(protocol or {}), kinds)
+        predictor.intervals = predictor._out_of_bag_intervals(x, y_z, in_bag)
         predictor.protocol.setdefault("train_cells", len(archs))
         predictor.protocol.setdefault("labels", {o: int(np.isfinite(y[:, j]).sum()) for j, o in enumerate(objectives)})
         return predictor
@@ -226,41 +243,55 @@ class Predictor:
     def _zeros_t(self, n: int) -> torch.Tensor | None:
         return torch.zeros(n) if self.model_config.noise_aware else None
 
-    def _out_of_bag_calibration(self, x: torch.Tensor, y_z: np.ndarray, in_bag: np.ndarray) -> np.ndarray:
-        """Std multiplier per objective so that 90% of held-out residuals fall in +-1.645 std."""
-        outs = self._member_outputs(x, self._zeros_t(x.shape[0])).numpy()          # M, n, J
-        spread = np.maximum(outs.std(axis=0), 1e-3)                                   # n, J
-        oob = ~in_bag                                                                 # M, n
-        scales = np.ones(len(self.objectives))
+    def _out_of_bag_intervals(self, x: torch.Tensor, y_z: np.ndarray, in_bag: np.ndarray) -> list[IntervalModel]:
+        """Per objective, calibrated on each labelled cell's prediction by the members that
+        did not train on it (split conformal, :func:`.calibration.calibrated`)."""
+        outs = self._member_outputs(x, self._zeros_t(x.shape[0])).numpy().astype(np.float64)   # M, n, J
+        spread = np.maximum(outs.std(axis=0), 1e-3)                                              # n, J
+        oob = ~in_bag                                                                            # M, n
+        held = oob.any(axis=0)
+        oob_mean = np.einsum("mn,mnj->nj", oob, outs) / np.maximum(oob.sum(axis=0), 1)[:, None]
+        intervals = []
         for j in range(len(self.objectives)):
-            z = []
-            for i in range(x.shape[0]):
-                if oob[:, i].any() and np.isfinite(y_z[i, j]):
-                    z.append(abs(y_z[i, j] - outs[oob[:, i], i, j].mean()) / spread[i, j])
-            if len(z) >= 5:
-                scales[j] = max(float(np.quantile(z, 0.9)) / Z90, 0.05)
-            else:  # too few held-out cells to calibrate: widen conservatively
-                scales[j] = 2.0
-        return scales
+            rows = held & np.isfinite(y_z[:, j])
+            if rows.sum() >= 5:
+                intervals.append(calibrated(y_z[rows, j] - oob_mean[rows, j], spread[rows, j],
+                                            method=f"split conformal on {int(rows.sum())} out-of-fold cells"))
+            else:  # too few held-out cells to calibrate
+                intervals.append(conservative(f"not calibrated: {int(rows.sum())} out-of-fold cells (< 5)",
+                                              int(rows.sum())))
+        return intervals
 
     # ---- prediction ------------------------------------------------------------------
+    def _spread_and_sd(self, outs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Member outputs (M, n, J) -> ensemble mean and calibrated std (n, J), normalised units."""
+        mu_z = outs.mean(axis=0)
+        spread = np.maximum(outs.std(axis=0), 1e-3)
+        sd_z = np.empty_like(mu_z)
+        for j, model in enumerate(self.intervals):
+            sources = mu_z[:, [self.objectives.index(o) for o in model.sources]] if model.sources else None
+            sd_z[:, j] = model.sd(spread[:, j], sources)
+        return mu_z, sd_z
+
     def predict(self, archs: Sequence[Arch], exact_free: bool = True) -> Prediction:
         """Predictions for concrete cells. ``flops`` and ``params`` are computed exactly
         (std 0) unless ``exact_free=False`` asks for the heads' own predictions."""
         archs = [Arch.parse(a) for a in archs]
         x = encode(archs, split_dead=not self.model_config.noise_aware)
         outs = self._member_outputs(x, self._zeros_t(len(archs))).numpy().astype(np.float64)  # M, n, J
-        mu_z, sd_z = outs.mean(axis=0), np.maximum(outs.std(axis=0), 1e-3) * self.calibration
+        mu_z, sd_z = self._spread_and_sd(outs)
         mu_t = mu_z * self.norm_std + self.norm_mean
         sd_t = sd_z * self.norm_std
-        log_mask = self._log_mask()
         if exact_free and archs:
-            cols = [self.objectives.index(o) for o in FREE_OBJECTIVES]
-            mu_t[:, cols] = np.log(_free_targets(archs))
-            sd_t[:, cols] = 0.0
-        mean = np.where(log_mask, np.exp(mu_t), mu_t)
-        std = np.where(log_mask, np.exp(mu_t) * sd_t, sd_t)
-        return Prediction(self.objectives, mean, std, mu_t, sd_t, log_mask)
+            exact = _free_targets(archs)
+            for i, o in enumerate(FREE_OBJECTIVES):
+                j = self.objectives.index(o)
+                mu_t[:, j] = units.forward(exact[:, i], self.transforms[j])
+                sd_t[:, j] = 0.0
+        mean = np.stack([units.inverse(mu_t[:, j], k) for j, k in enumerate(self.transforms)], axis=1)
+        std = np.stack([units.slope(mu_t[:, j], k) * sd_t[:, j] for j, k in enumerate(self.transforms)], axis=1)
+        return Prediction(self.objectives, mean.reshape(len(archs), -1), std.reshape(len(archs), -1),
+                          mu_t, sd_t, self.transforms)
 
     def normalised_output(self, x: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
         """Ensemble-mean outputs in normalised units, differentiable w.r.t. ``x`` (B, 8, T).
@@ -302,6 +333,8 @@ class Predictor:
             "norm_mean": self.norm_mean.tolist(),
             "norm_std": self.norm_std.tolist(),
             "calibration": self.calibration.tolist(),
+            "intervals": [m.to_dict() for m in self.intervals],
+            "transforms": list(self.transforms),
             "protocol": self.protocol,
         }
 
@@ -323,12 +356,20 @@ class Predictor:
             n_members = int(cfg["members"])
             norm_mean, norm_std, calib = (np.asarray(cfg[k], dtype=np.float64)
                                           for k in ("norm_mean", "norm_std", "calibration"))
+            # checkpoints written before intervals/transforms were recorded: a scale per
+            # objective and the default transforms, as they were fitted
+            intervals = ([IntervalModel.from_dict(d) for d in cfg["intervals"]] if "intervals" in cfg else
+                         [IntervalModel(float(c), method="out-of-bag scale (older checkpoint)") for c in calib])
+            transforms = [units.check_transform(k) for k in cfg.get("transforms") or
+                          [units.default_transform(o) for o in model_config.objectives]]
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{config_path} does not describe a predictor: {exc}") from None
         j = len(model_config.objectives)
-        if not (norm_mean.shape == norm_std.shape == calib.shape == (j,)):
-            raise CheckpointError(f"{config_path}: normalisation/calibration lists must have {j} entries "
-                                  f"(one per objective), got {norm_mean.shape[0]}, {norm_std.shape[0]}, {calib.shape[0]}")
+        if not (norm_mean.shape == norm_std.shape == calib.shape == (j,)) or len(intervals) != j \
+                or len(transforms) != j:
+            raise CheckpointError(f"{config_path}: normalisation/calibration/interval/transform lists must have {j} "
+                                  f"entries (one per objective), got {norm_mean.shape[0]}, {norm_std.shape[0]}, "
+                                  f"{calib.shape[0]}, {len(intervals)}, {len(transforms)}")
         if expect_objectives is not None and tuple(expect_objectives) != model_config.objectives:
             raise CheckpointError(f"checkpoint {directory} predicts {list(model_config.objectives)}, "
                                   f"but {list(expect_objectives)} were asked for")
@@ -358,7 +399,8 @@ class Predictor:
                 f"(objectives {list(model_config.objectives)}, hidden={model_config.hidden}, "
                 f"layers={model_config.layers}, noise_aware={model_config.noise_aware}, members={n_members}): "
                 f"{len(problems)} problem(s), first: " + "; ".join(problems[:3]))
-        return cls(model_config, train_config, members, norm_mean, norm_std, calib, cfg.get("protocol", {}))
+        return cls(model_config, train_config, members, norm_mean, norm_std, intervals, cfg.get("protocol", {}),
+                   transforms)
 
 
 def _rank_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -67,6 +67,22 @@ def interval_coverage(truth: np.ndarray, lo: np.ndarray, hi: np.ndarray, scored:
             "top5_cells": int(best.sum())}
 
 
+def records_coverage(records: Sequence[dict], objective: str) -> dict:
+    """Coverage of the 90% interval on ``nagui generate`` records (the cells the guided
+    sampler returns): the share whose table ``truth`` lies in ``lo90..hi90``, over all
+    samples and over the distinct cells."""
+    rows = [(r["arch"], r["truth"].get(objective), r["predicted"][objective]) for r in records
+            if objective in r.get("predicted", {})]
+    rows = [(a, t, p) for a, t, p in rows if t is not None]
+    if not rows:
+        raise ValueError(f"no record carries both a prediction and a table truth for {objective!r}")
+    inside = np.array([p["lo90"] <= t <= p["hi90"] for _, t, p in rows])
+    distinct = {a: p["lo90"] <= t <= p["hi90"] for a, t, p in rows}
+    return {"coverage90_guided": float(inside.mean()), "samples": len(rows),
+            "coverage90_guided_distinct": float(np.mean(list(distinct.values()))), "distinct": len(distinct),
+            "mean_width": float(np.mean([p["hi90"] - p["lo90"] for _, _, p in rows]))}
+
+
 def run_plain(bench: Benchmark, dataset: str, sizes: Sequence[int], seeds: Sequence[int],
               extra_objectives: Sequence[str] = ("latency@raspi4",), train_config: TrainConfig = TrainConfig(),
               baselines: bool = True, say: Callable[[str], None] = log.info, target: str | None = None) -> list[dict]:
@@ -144,9 +160,11 @@ def run_transfer(bench: Benchmark, dataset: str, sources: Sequence[str], ks: Seq
             adapted = adapt(base, target, [archs[i] for i in k_idx], truth[k_idx], source_archs=pre_archs,
                             source_values=pre_values, seed=seed, **(adapt_kwargs or {}))
             adapt_s = time.perf_counter() - start
-            score = adapted.predict(archs)[target]
+            prediction = adapted.predict(archs)
+            score = prediction[target]
             rest = np.ones(len(archs), bool)
             rest[k_idx] = False
+            cover = interval_coverage(truth, *prediction.interval(target, 0.9), rest, higher_is_better=True)
             protocol = (f"pretrained once on {', '.join(src_cols)} of {len(pre_idx)} cells (source labels only, "
                         f"{train_config.members} members x {train_config.epochs} epochs); adapted on k={k} random "
                         f"{target} labels; scored on the other {int(rest.sum())} cells")
@@ -154,9 +172,12 @@ def run_transfer(bench: Benchmark, dataset: str, sources: Sequence[str], ks: Seq
                 records.append({"setting": "transfer", "objective": target, "k": k, "seed": seed, "method": method,
                                 "sources": list(src_cols), **rank_scores(p[rest], truth[rest]),
                                 "top5_spearman": top_fraction_spearman(p[rest], truth[rest]),
+                                **(cover if method == "nagui_transfer" else
+                                   {"coverage90": None, "coverage90_top5": None}),
                                 "pretrain_s": pre_s if method == "nagui_transfer" else None,
                                 "adapt_s": adapt_s if method == "nagui_transfer" else None, "protocol": protocol})
-            say(f"transfer k={k} seed={seed}: tau={records[-2]['kendall_tau']:.3f} "
+            say(f"transfer k={k} seed={seed}: tau={records[-2]['kendall_tau']:.3f}, 90% coverage "
+                f"{cover['coverage90']:.0%} (best 5%: {cover['coverage90_top5']:.0%}) "
                 f"(naive {records[-1]['kendall_tau']:.3f}), top5 rho={records[-2]['top5_spearman']:.3f} "
                 f"(naive {records[-1]['top5_spearman']:.3f})")
     return records

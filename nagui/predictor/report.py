@@ -24,7 +24,7 @@ import numpy as np
 
 from ..space import Arch
 from .ensemble import FREE_OBJECTIVES, Predictor, TrainConfig
-from .evaluate import rank_scores
+from .evaluate import interval_coverage, rank_scores
 
 log = logging.getLogger(__name__)
 INTERVAL = 0.9
@@ -156,7 +156,8 @@ def evaluate_predictor(predictor: Predictor, bench, objectives: Sequence[str] | 
     predictor reports the exact values).
 
     Returns ``{"objectives", "scope" (words), "cells" (scored), "excluded", "level",
-    "metrics": {objective: {kendall_tau, spearman_rho, mae, coverage, cells, unit}},
+    "metrics": {objective: {kendall_tau, spearman_rho, mae, coverage, coverage_top5 (on the best 5% by
+    truth), interval (how it was calibrated), cells, unit}},
     "points": {objective: {index, true, pred, lo, hi}}}`` (numpy arrays in ``points``).
     """
     table = bench.table
@@ -206,8 +207,12 @@ def evaluate_predictor(predictor: Predictor, bench, objectives: Sequence[str] | 
         ok = np.isfinite(truth) & np.isfinite(mean)
         t, p, l, h = truth[ok], mean[ok], lo[ok], hi[ok]
         scores = rank_scores(p, t)
+        cover = (interval_coverage(t, l, h, np.ones(len(t), bool), higher_is_better="acc" in o.split("@")[0])
+                 if ok.sum() >= 20 else {"coverage90": math.nan, "coverage90_top5": math.nan})
         metrics[o] = {**scores, "mae": float(np.abs(p - t).mean()) if ok.any() else math.nan,
                       "coverage": float(((t >= l) & (t <= h)).mean()) if ok.any() else math.nan,
+                      "coverage_top5": cover["coverage90_top5"],
+                      "interval": predictor.intervals[predictor.objectives.index(o)].method,
                       "cells": int(ok.sum()), "unit": objective_unit(o)}
         points[o] = {"index": index[ok], "true": t, "pred": p, "lo": l, "hi": h}
     return {"objectives": objectives, "scope": scope, "cells": int(len(index)),
@@ -223,7 +228,7 @@ def metrics_rows(evaluation: dict) -> list[dict]:
         m = evaluation["metrics"][o]
         rows.append({"objective": o, "unit": m["unit"], "Kendall τ": m["kendall_tau"],
                      "Spearman ρ": m["spearman_rho"], "MAE": m["mae"], f"{pct}% coverage": m["coverage"],
-                     "cells scored": m["cells"]})
+                     f"{pct}% coverage, best 5%": m["coverage_top5"], "cells scored": m["cells"]})
     return rows
 
 

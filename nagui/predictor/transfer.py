@@ -7,9 +7,13 @@ k target cells given to :func:`adapt`, nothing else of the target task.
 - k = 0: the target head is the average of the source heads, i.e. the mean of the
   z-scored source predictions, mapped to target units with the sources' average
   statistics (only the ranking is meaningful).
-- k > 0, ``mode="heads"`` (default): the target head becomes a weighted combination of
-  the source heads, the weights fitted on the k cells by ridge regression shrunk towards
-  the equal weights of k = 0 (prior worth ``prior_cells`` cells). The trunk is untouched.
+- k > 0, ``mode="heads"`` (default): the target head becomes an affine map of the source
+  heads (level, scale and weights), fitted on the k cells by ridge regression shrunk
+  towards the equal weights of k = 0 (prior worth ``prior_cells`` cells), in logit units
+  for an accuracy (:mod:`.units`; raw units overshoot the best cells). The trunk is
+  untouched. Its interval is jackknife+-calibrated (k >= 3): leave-one-out refits of the
+  map give held-out residuals (the conformal scale) and the map's covariance, which
+  widens the interval of cells far from the k labelled ones (:mod:`.calibration`).
 - k > 0, ``mode="finetune"``: every member is fine-tuned on the k cells (MSE + ranking
   loss) while a batch of source cells per step keeps the source heads from drifting.
   On CIFAR-10 this lowered τ for k <= 20 (BENCHMARKS.md), hence not the default.
@@ -24,9 +28,13 @@ import torch
 from torch import nn
 
 from ..space import Arch
+from . import units
+from .calibration import IntervalModel, calibrated, conservative
 from .encoding import encode
 from .ensemble import FREE_OBJECTIVES, Predictor, TrainConfig, _rank_loss
 from .model import ModelConfig
+
+MIN_CALIBRATION_LABELS = 3   # leave-one-out needs a map fitted on >= 2 cells
 
 
 def pretrain(archs: Sequence[Arch], source_targets: Mapping[str, Sequence[float]],
@@ -62,30 +70,48 @@ def adapt(pretrained: Predictor, target: str, archs: Sequence[Arch] = (), values
     config = ModelConfig(objectives, hidden=pretrained.model_config.hidden, layers=pretrained.model_config.layers,
                          noise_aware=pretrained.model_config.noise_aware, dropout=pretrained.model_config.dropout)
 
-    # target statistics: from the k cells when there are enough, else the sources' average
+    if mode not in ("heads", "finetune"):
+        raise ValueError(f"mode must be 'heads' or 'finetune', got {mode!r}")
+    # target statistics: from the k cells (in logit units for an accuracy) when there are
+    # enough, else the sources' average (k = 0, 1: only the ranking is meaningful then)
+    kind = units.default_transform(target)
     if len(values) >= 2 and np.nanstd(values) > 0:
-        t_mean, t_std = float(np.nanmean(values)), float(np.nanstd(values))
+        if "acc" in target.split("@")[0]:
+            kind = "logit"
+        values_t = units.forward(values, kind)
+        t_mean, t_std = float(np.nanmean(values_t)), float(np.nanstd(values_t))
     else:
+        values_t = values
         t_mean, t_std = float(pretrained.norm_mean[src_cols].mean()), float(pretrained.norm_std[src_cols].mean())
     order = [pretrained.objectives.index(o) for o in sources]
     free = [pretrained.objectives.index(o) for o in FREE_OBJECTIVES]
     norm_mean = np.concatenate([pretrained.norm_mean[order], [t_mean], pretrained.norm_mean[free]])
     norm_std = np.concatenate([pretrained.norm_std[order], [t_std], pretrained.norm_std[free]])
-    calibration = np.concatenate([pretrained.calibration[order], [2.0], pretrained.calibration[free]])
+    transforms = [pretrained.transforms[c] for c in order] + [kind] + [pretrained.transforms[c] for c in free]
 
-    if mode not in ("heads", "finetune"):
-        raise ValueError(f"mode must be 'heads' or 'finetune', got {mode!r}")
     weights = np.full(len(src_cols), 1.0 / len(src_cols))
     offset = 0.0
+    target_interval = conservative(f"not calibrated: k = {len(archs)} target labels (< {MIN_CALIBRATION_LABELS})",
+                                   len(archs))
     if len(archs) and mode == "heads":
-        z_src = pretrained._member_outputs(encode(archs, split_dead=not pretrained.model_config.noise_aware),
-                                           pretrained._zeros_t(len(archs)))
-        z_src = z_src.mean(0)[:, src_cols].numpy().astype(np.float64)                    # k, n_src
-        weights, offset = _shrunk_weights(z_src, (values - t_mean) / t_std, weights, prior_cells)
+        outs = pretrained._member_outputs(encode(archs, split_dead=not pretrained.model_config.noise_aware),
+                                          pretrained._zeros_t(len(archs))).numpy().astype(np.float64)
+        member_src = outs[:, :, src_cols]                                                  # M, k, n_src
+        z_src = member_src.mean(0)                                                         # k, n_src
+        y_z = (values_t - t_mean) / t_std
+        prior = weights
+        weights, offset = _shrunk_weights(z_src, y_z, prior, prior_cells)
+        if len(archs) >= MIN_CALIBRATION_LABELS:
+            target_interval = _jackknife_interval(z_src, y_z, prior, prior_cells, member_src, sources)
+    elif len(archs):
+        target_interval = conservative("not calibrated: fine-tuned members (use mode='heads' for a calibrated "
+                                       "interval)", len(archs))
+    intervals = ([pretrained.intervals[c] for c in order] + [target_interval]
+                 + [pretrained.intervals[c] for c in free])
     members = [_with_target_head(m, config, src_cols, order, free, weights, offset) for m in pretrained.members]
     if len(archs) and mode == "finetune":
         x = encode(archs, split_dead=not config.noise_aware)
-        y = torch.tensor((values - t_mean) / t_std, dtype=torch.float32)
+        y = torch.tensor((values_t - t_mean) / t_std, dtype=torch.float32)
         sx = sy = None
         if source_values is not None and len(source_archs):
             sx = encode([Arch.parse(a) for a in source_archs], split_dead=not config.noise_aware)
@@ -97,7 +123,26 @@ def adapt(pretrained: Predictor, target: str, archs: Sequence[Arch] = (), values
                 "target_labels_seen": len(archs), "target_archs": [a.to_str() for a in archs],
                 "mode": mode if len(archs) else "k0: mean of source heads",
                 "source_weights": dict(zip(sources, np.round(weights, 4).tolist()))}
-    return Predictor(config, pretrained.train_config, members, norm_mean, norm_std, calibration, protocol)
+    return Predictor(config, pretrained.train_config, members, norm_mean, norm_std, intervals, protocol, transforms)
+
+
+def _jackknife_interval(z_src: np.ndarray, y_z: np.ndarray, prior: np.ndarray, prior_cells: float,
+                        member_src: np.ndarray, sources: list[str]) -> IntervalModel:
+    """Jackknife+ over the k labels: refit the affine map without each cell, take its
+    residual on that cell, and the covariance of the k refits' [weights, offset]."""
+    k = len(y_z)
+    refits, residuals, spreads = [], [], []
+    for i in range(k):
+        keep = np.arange(k) != i
+        w, b = _shrunk_weights(z_src[keep], y_z[keep], prior, prior_cells)
+        refits.append(np.append(w, b))
+        residuals.append(y_z[i] - (z_src[i] @ w + b))
+        spreads.append(max(float((member_src[:, i] @ w + b).std()), 1e-3))
+    refits = np.array(refits)
+    cov = (k - 1) * np.cov(refits.T, bias=True).reshape(len(prior) + 1, len(prior) + 1)
+    base = IntervalModel(sources=tuple(sources), map_cov=tuple(tuple(float(v) for v in row) for row in cov))
+    return calibrated(np.array(residuals), np.array(spreads), z_src, base,
+                      method=f"jackknife+ (split conformal on {k} leave-one-out residuals of the affine map)")
 
 
 def _shrunk_weights(z_src: np.ndarray, y: np.ndarray, prior: np.ndarray, prior_cells: float) -> tuple[np.ndarray, float]:

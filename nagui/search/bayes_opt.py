@@ -97,7 +97,7 @@ class BayesianOptimisation:
         x = encode_indices(self.cells.ops[candidates], split_dead=True)
         col = predictor.objectives.index(self.problem.accuracy)
         out = predictor._member_outputs(x).numpy()[:, :, col].astype(np.float64)
-        return out * predictor.norm_std[col] + predictor.norm_mean[col]
+        return predictor.to_units(out, self.problem.accuracy)
 
     def ask(self) -> list[int]:
         if len(self.trained) < self.initial:

@@ -88,3 +88,13 @@ def test_predictor_train_predict_and_bad_checkpoint(data_dir, tmp_path):
     assert r.returncode == 2 and "format" in r.stderr and "Traceback" not in r.stderr
     r = nagui("predictor", "train", "--objectives", "accuracy", "--out", str(tmp_path / "x"))
     assert r.returncode == 2 and "unknown objective" in r.stderr
+
+
+def test_predictor_proxies_scores_a_cell_on_real_images(images_root):
+    r = nagui("predictor", "proxies", "3731", "--channels", "8", "--cells-per-stage", "1", "--batch", "16", "--json")
+    assert r.returncode == 0, r.stderr
+    record = json.loads(r.stdout)
+    assert record["batch"] == 16 and record["channels"] == 8
+    assert all(isinstance(record[p], float) for p in ("synflow", "jacov", "nwot"))
+    bad = nagui("predictor", "proxies", "3731", "--proxies", "nwot,grasp")
+    assert bad.returncode == 2 and "unknown ['grasp']" in bad.stderr

@@ -76,7 +76,7 @@ def test_unrecorded_and_in_sample_scopes(tiny_predictor, bench):
     assert ev["cells"] == 900 and ev["points"]["test_acc@cifar10"]["index"].min() == 100
     assert "not recorded" not in ev["scope"] and "restricted to 900 chosen cells" in ev["scope"]
     clone = Predictor(tiny_predictor.model_config, tiny_predictor.train_config, tiny_predictor.members,
-                      tiny_predictor.norm_mean, tiny_predictor.norm_std, tiny_predictor.calibration,
+                      tiny_predictor.norm_mean, tiny_predictor.norm_std, tiny_predictor.intervals,
                       {"labels": "all 15625 test_acc@cifar10 labels (upper bound)"})
     assert "in-sample" in evaluate_predictor(clone, bench, exclude=[], cells=range(50))["scope"]
     assert "Fitted on all 15625 test_acc@cifar10 labels" in describe_protocol(clone)
