@@ -4,6 +4,7 @@
         --source cifar100,ImageNet16-120 --k 0,5,20 --local-k 10,20 --local-test 100 --json OUT
     nagui bench predictor --objective valid_acc@cifar10-valid --objectives '' --train-sizes 128,256 --seeds 3
     nagui bench predictor --train-sizes '' --guided --seeds 3
+    nagui bench predictor --train-sizes '' --dataset cifar100 --transfer-base guiding --k 20 --seeds 5
 
 ``--guided`` runs ``nagui generate``'s default request on three problems (CIFAR-10 accuracy
 vs FLOPs; CIFAR-100 vs a device latency; ImageNet16-120 vs FLOPs under a hard FLOPs limit),
@@ -50,6 +51,9 @@ def main(argv=None) -> None:
     p.add_argument("--k", default="0,5,20", help="target labels for transfer")
     p.add_argument("--pretrain-cells", type=int, default=15625)
     p.add_argument("--pretrain-epochs", type=int, default=150)
+    p.add_argument("--transfer-base", choices=["fresh", "guiding"], default="fresh",
+                   help="fresh: pretrain a base here on --source; guiding: adapt the guiding predictor the app "
+                        "and nagui generate use (pretrained on the other two datasets; shipped or cached)")
     p.add_argument("--local-k", default="", help="measured cells to adapt latency@local from, e.g. 10,20")
     p.add_argument("--local-test", type=int, default=100)
     p.add_argument("--members", type=int, default=TrainConfig.members)
@@ -76,7 +80,14 @@ def main(argv=None) -> None:
         records += run_plain(bench, args.dataset, sizes, seeds, [o for o in args.objectives.split(",") if o],
                              TrainConfig(members=args.members, epochs=args.epochs), baselines=not args.no_baselines,
                              say=say, target=args.objective)
-    if args.source:
+    if args.transfer_base == "guiding":
+        from nagui.data import DATASETS
+        from nagui.diffusion.problem import PredictorSpec, pretrained_predictor
+
+        sources = [d for d in DATASETS if d != args.dataset]
+        records += run_transfer(bench, args.dataset, sources, _ints(args.k), seeds, say=say,
+                                base=pretrained_predictor(bench.table, args.dataset, PredictorSpec(), say=say))
+    elif args.source:
         records += run_transfer(bench, args.dataset, args.source.split(","), _ints(args.k), seeds,
                                 pretrain_cells=args.pretrain_cells,
                                 train_config=TrainConfig(members=2, epochs=args.pretrain_epochs), say=say)
@@ -99,7 +110,8 @@ def main(argv=None) -> None:
     transfer = [r for r in records if r["setting"] == "transfer"]
     if transfer:
         print()
-        print("\n".join(_summary(transfer, ("objective", "k", "method"), ("kendall_tau", "spearman_rho", "top5_spearman"))))
+        print("\n".join(_summary(transfer, ("objective", "k", "method"), ("kendall_tau", "spearman_rho", "top5_spearman",
+                                                                         "coverage90", "coverage90_top5"))))
     guided = [r for r in records if r["setting"] == "guided"]
     if guided:
         print()

@@ -14,6 +14,10 @@ Every objective of a :class:`~nagui.predictor.ensemble.Predictor` carries an
 - ``scale``: split-conformal: the ``ceil((n + 1) * 0.9)``-th smallest of the n held-out
   scores ``|residual| / sqrt(spread^2 + floor^2 + ...)``, divided by z_0.95 = 1.645, so
   ``mean +- 1.645 sd`` holds 90% of new cells (marginally, for exchangeable cells).
+- ``top_scale``: with enough held-out cells (>= 40), the cells predicted in the top
+  quarter (normalised prediction >= ``top_from``) get a scale of their own (Mondrian
+  conformal): predictions shrink towards the mean, so the best cells' residuals are
+  larger than the rest's, and one global scale left their intervals too narrow.
 
 Held-out residuals come from out-of-fold members (plain fits) or leave-one-out refits of
 the affine map (transfer, jackknife+). Other levels scale the same width as a Gaussian.
@@ -37,10 +41,15 @@ class IntervalModel:
     map_cov: tuple[tuple[float, ...], ...] = ()      # (S+1, S+1) jackknife covariance of [w, b]
     method: str = "uncalibrated"
     held_out: int = 0                                # labels the calibration saw (not fitted on)
+    top_from: float | None = None                    # normalised prediction where the top bin starts
+    top_scale: float | None = None                   # the top bin's own scale
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.scale) and self.scale > 0) or not (math.isfinite(self.floor) and self.floor >= 0):
             raise ValueError(f"interval scale must be > 0 and floor >= 0, got {self.scale}, {self.floor}")
+        if (self.top_scale is None) != (self.top_from is None) or (self.top_scale is not None and not
+                                                                    (math.isfinite(self.top_scale) and self.top_scale > 0)):
+            raise ValueError(f"top_from and top_scale go together (scale > 0), got {self.top_from}, {self.top_scale}")
         if self.map_cov and np.shape(self.map_cov) != (len(self.sources) + 1,) * 2:
             raise ValueError(f"map_cov must be {len(self.sources) + 1}x{len(self.sources) + 1} "
                              f"(sources + offset), got {np.shape(self.map_cov)}")
@@ -66,8 +75,12 @@ class IntervalModel:
             var = var + np.einsum("ni,ij,nj->n", a, np.asarray(self.map_cov), a)
         return var
 
-    def sd(self, spread: np.ndarray, source_z: np.ndarray | None = None) -> np.ndarray:
-        return self.scale * np.sqrt(self.variance(spread, source_z))
+    def sd(self, spread: np.ndarray, source_z: np.ndarray | None = None, mean_z: np.ndarray | None = None
+           ) -> np.ndarray:
+        scale = np.full(len(spread), self.scale)
+        if self.top_scale is not None and mean_z is not None:
+            scale = np.where(mean_z >= self.top_from, self.top_scale, scale)
+        return scale * np.sqrt(self.variance(spread, source_z))
 
 
 def conformal_quantile(scores: np.ndarray, level: float = LEVEL) -> float:
@@ -80,16 +93,26 @@ def conformal_quantile(scores: np.ndarray, level: float = LEVEL) -> float:
     return float(s[min(rank, len(s)) - 1])
 
 
+TOP_BIN_MIN_CELLS = 40   # held-out cells needed before the top quarter gets its own scale
+
+
 def calibrated(residuals: np.ndarray, spread: np.ndarray, source_z: np.ndarray | None = None,
-               base: IntervalModel = IntervalModel(), method: str = "") -> IntervalModel:
+               base: IntervalModel = IntervalModel(), method: str = "", mean_z: np.ndarray | None = None
+               ) -> IntervalModel:
     """``base`` (its sources and map covariance) with floor and scale set from held-out
-    ``residuals`` (n,) of cells whose member spread is ``spread`` (n,), in z units."""
+    ``residuals`` (n,) of cells whose member spread is ``spread`` (n,) and prediction
+    ``mean_z`` (n,), all in z units."""
     r = np.abs(np.asarray(residuals, dtype=np.float64))
     floor = 0.5 * float(np.median(r))
     shaped = IntervalModel(1.0, max(floor, 1e-3), base.sources, base.map_cov)
     scores = r / np.sqrt(shaped.variance(np.asarray(spread, dtype=np.float64), source_z))
     scale = max(conformal_quantile(scores) / Z90, 0.05)
-    return IntervalModel(scale, shaped.floor, base.sources, base.map_cov, method or base.method, len(r))
+    top_from = top_scale = None
+    if mean_z is not None and len(r) >= TOP_BIN_MIN_CELLS:
+        top_from = float(np.quantile(mean_z, 0.75))
+        top_scale = max(conformal_quantile(scores[np.asarray(mean_z) >= top_from]) / Z90, 0.05)
+    return IntervalModel(scale, shaped.floor, base.sources, base.map_cov, method or base.method, len(r),
+                         top_from, top_scale)
 
 
 def conservative(method: str, held_out: int = 0) -> IntervalModel:

@@ -137,8 +137,10 @@ def top_fraction_spearman(pred: np.ndarray, truth: np.ndarray, fraction: float =
 
 def run_transfer(bench: Benchmark, dataset: str, sources: Sequence[str], ks: Sequence[int], seeds: Sequence[int],
                  pretrain_cells: int = 15625, train_config: TrainConfig = TrainConfig(members=2, epochs=150),
-                 adapt_kwargs: dict | None = None, say: Callable[[str], None] = log.info) -> list[dict]:
-    """One pretraining on the source tasks (source labels only), then per seed k random target labels."""
+                 adapt_kwargs: dict | None = None, say: Callable[[str], None] = log.info,
+                 base: Predictor | None = None) -> list[dict]:
+    """One pretraining on the source tasks (source labels only), then per seed k random target
+    labels. ``base``: adapt this pretrained predictor instead (e.g. the guiding one)."""
     table, archs = bench.table, _all_archs(bench)
     target = column("test_acc", dataset)
     src_cols = [column("test_acc", s) for s in sources]
@@ -148,9 +150,16 @@ def run_transfer(bench: Benchmark, dataset: str, sources: Sequence[str], ks: Seq
     pre_archs = [archs[i] for i in pre_idx]
     pre_values = {c: table[c].to_numpy()[pre_idx] for c in src_cols}
     start = time.perf_counter()
-    base = pretrain(pre_archs, pre_values, train_config=train_config)
-    pre_s = time.perf_counter() - start
-    say(f"pretrained on {', '.join(src_cols)} of {len(pre_idx)} cells in {pre_s:.0f} s")
+    given = base is not None
+    if base is None:
+        base = pretrain(pre_archs, pre_values, train_config=train_config)
+        say(f"pretrained on {', '.join(src_cols)} of {len(pre_idx)} cells in {time.perf_counter() - start:.0f} s")
+    pre_s = None if given else time.perf_counter() - start
+    if given:
+        missing = [c for c in src_cols if c not in base.objectives]
+        if missing:
+            raise ValueError(f"the given base predicts {list(base.objectives)}, not the sources {missing}")
+        train_config = base.train_config
     records = []
     for seed in seeds:
         rng = np.random.default_rng(2000 + seed)
@@ -165,7 +174,8 @@ def run_transfer(bench: Benchmark, dataset: str, sources: Sequence[str], ks: Seq
             rest = np.ones(len(archs), bool)
             rest[k_idx] = False
             cover = interval_coverage(truth, *prediction.interval(target, 0.9), rest, higher_is_better=True)
-            protocol = (f"pretrained once on {', '.join(src_cols)} of {len(pre_idx)} cells (source labels only, "
+            protocol = (f"{'the guiding predictor, ' if given else ''}pretrained once on {', '.join(src_cols)} of "
+                        f"{base.protocol.get('source_cells', len(pre_idx))} cells (source labels only, "
                         f"{train_config.members} members x {train_config.epochs} epochs); adapted on k={k} random "
                         f"{target} labels; scored on the other {int(rest.sum())} cells")
             for method, p in (("nagui_transfer", score), ("naive_transfer", naive)):

@@ -94,9 +94,7 @@ def adapt(pretrained: Predictor, target: str, archs: Sequence[Arch] = (), values
     target_interval = conservative(f"not calibrated: k = {len(archs)} target labels (< {MIN_CALIBRATION_LABELS})",
                                    len(archs))
     if len(archs) and mode == "heads":
-        outs = pretrained._member_outputs(encode(archs, split_dead=not pretrained.model_config.noise_aware),
-                                          pretrained._zeros_t(len(archs))).numpy().astype(np.float64)
-        member_src = outs[:, :, src_cols]                                                  # M, k, n_src
+        member_src = pretrained.cell_outputs(archs)[:, :, src_cols]                       # M, k, n_src
         z_src = member_src.mean(0)                                                         # k, n_src
         y_z = (values_t - t_mean) / t_std
         prior = weights

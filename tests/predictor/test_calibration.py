@@ -36,6 +36,22 @@ def test_calibrated_interval_holds_ninety_percent_of_its_own_scores():
     assert model.held_out == 400 and model.floor > 0
 
 
+def test_the_predicted_top_quarter_gets_its_own_scale():
+    """Residuals twice as large among the cells predicted best: one global scale would
+    cover them far below 90%; the top bin's own scale covers them."""
+    rng = np.random.default_rng(1)
+    mean_z = rng.normal(0, 1, 2000)
+    top = mean_z >= np.quantile(mean_z, 0.75)
+    residuals = rng.normal(0, 1, 2000) * np.where(top, 2.0, 1.0)
+    spread = np.full(2000, 0.5)
+    model = calibrated(residuals, spread, mean_z=mean_z)
+    assert model.top_scale > 1.5 * model.scale
+    inside = np.abs(residuals) <= 1.6448536269514722 * model.sd(spread, None, mean_z)
+    assert inside[top].mean() >= 0.87 and inside[~top].mean() >= 0.87
+    few = calibrated(residuals[:30], spread[:30], mean_z=mean_z[:30])
+    assert few.top_scale is None   # too few held-out cells for a bin of their own
+
+
 def test_interval_model_round_trips_and_refuses_bad_values():
     m = IntervalModel(1.3, 0.2, ("a", "b"), ((1, 0, 0), (0, 1, 0), (0, 0, 1)), "x", 20)
     assert IntervalModel.from_dict(json.loads(json.dumps(m.to_dict()))) == m
@@ -43,6 +59,8 @@ def test_interval_model_round_trips_and_refuses_bad_values():
         IntervalModel(scale=0.0)
     with pytest.raises(ValueError, match="map_cov must be 3x3"):
         IntervalModel(sources=("a", "b"), map_cov=((1.0,),))
+    with pytest.raises(ValueError, match="top_from and top_scale go together"):
+        IntervalModel(top_scale=1.0)
     with pytest.raises(ValueError, match="unknown interval fields"):
         IntervalModel.from_dict({"scale": 1.0, "width": 2})
 

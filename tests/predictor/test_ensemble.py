@@ -124,3 +124,32 @@ def test_noise_aware_predictor_is_differentiable(bench, split):
     with pytest.raises(KeyError, match="no objective"):
         p.grad(x, None, {"latency@raspi4": 1.0})
     assert p.predict([archs[0]]).mean.shape == (1, len(p.objectives))
+
+
+def test_isomorph_copies_share_the_class_and_never_a_labelled_cell(bench):
+    from nagui.predictor.isomorphs import isomorph_copies
+    from nagui.space import iso_key
+
+    archs = [bench.arch(i) for i in range(0, 15625, 125)]
+    copies, source = isomorph_copies(archs, 3, seed=1)
+    assert len(copies) == len(source) > len(archs)
+    labelled = {a.to_str() for a in archs}
+    assert all(c.to_str() not in labelled for c in copies)
+    assert all(iso_key(c) == iso_key(archs[s]) for c, s in zip(copies, source))
+    assert np.bincount(source).max() <= 3
+    again, _ = isomorph_copies(archs, 3, seed=1)
+    assert [c.to_str() for c in again] == [c.to_str() for c in copies]
+    assert len(isomorph_copies(archs, 0)[0]) == 0
+    with pytest.raises(ValueError, match="copies must be >= 0"):
+        isomorph_copies(archs, -1)
+
+
+def test_a_fit_records_its_isomorph_copies_and_a_full_table_needs_none(bench):
+    idx = np.arange(0, 15625, 250)
+    archs = [bench.arch(int(i)) for i in idx]
+    values = bench.table["test_acc@cifar10"].to_numpy()[idx]
+    fitted = Predictor.fit(archs, {"test_acc@cifar10": values}, train_config=TrainConfig(members=2, epochs=5), hidden=8)
+    assert fitted.protocol["isomorph_copies"] > 0
+    plain = Predictor.fit(archs, {"test_acc@cifar10": values}, train_config=TrainConfig(members=2, epochs=5), hidden=8,
+                          isomorph_copies=0)
+    assert plain.protocol["isomorph_copies"] == 0
