@@ -168,10 +168,11 @@ class Predictor:
     def fit(cls, archs: Sequence[Arch], targets: Mapping[str, Sequence[float]], *,
             train_config: TrainConfig = TrainConfig(), hidden: int = 48, layers: int = 3,
             noise_aware: bool = False, protocol: dict | None = None, transforms: Mapping[str, str] | None = None,
-            isomorph_copies: int = 3, progress: Callable[[int, int], None] | None = None) -> "Predictor":
+            isomorph_copies: int | None = None, progress: Callable[[int, int], None] | None = None) -> "Predictor":
         """Fit on labelled cells. ``targets`` maps objective names to one value per cell (NaN = unknown);
         ``transforms`` overrides an objective's modelled units (:mod:`.units`); ``isomorph_copies``
-        unlabelled cells of each labelled cell's isomorphism class share its accuracy labels."""
+        unlabelled cells of each labelled cell's isomorphism class share its accuracy labels
+        (default 3; 0 for noise-aware fits, where the gain was not measured)."""
         archs = [Arch.parse(a) for a in archs]
         if not archs:
             raise ValueError("cannot fit a predictor on zero cells")
@@ -202,6 +203,8 @@ class Predictor:
         # copies fill the full batch, never more: with 1,000 cells there is no room (and the
         # fit costs what it did); with 128 cells each brings up to 3
         room = max(0, (train_config.batch_size - len(archs)) // len(archs))
+        if isomorph_copies is None:
+            isomorph_copies = 0 if noise_aware else 3
         copies, source = isomorphs.isomorph_copies(archs, min(isomorph_copies, room), seed=train_config.seed)
         x_all, y_all = x, y_z
         if copies:
