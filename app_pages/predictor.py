@@ -111,7 +111,7 @@ def show(view: dict | None, empty: str) -> None:
                                                           (m["coverage_top5"], "of the best 5%"))
                if isinstance(share, float) and share < ev["level"] - 0.1]
         if low and view["members"] > 1:
-            st.warning(f"{o}: the {cov[:3]} interval holds the truth for only {' and '.join(low)}; read its "
+            st.warning(f"{o}: the {ev['level']:.0%} interval holds the truth for only {' and '.join(low)}; read its "
                        f"intervals as too narrow. Calibration: {m['interval']}.")
     st.caption("How each interval is calibrated: " + "; ".join(
         f"{o}: {ev['metrics'][o]['interval']}" for o in objectives) + ".")

@@ -17,6 +17,7 @@ caller) with all three; the network's random weights come from ``seed``.
 """
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -98,10 +99,8 @@ def cell_proxies(arch: Arch | str, images: torch.Tensor, config: NetConfig = Net
 
 def _copy_for_scoring(model: nn.Module) -> nn.Module:
     """A copy with every BatchNorm an identity (synflow's linearised network)."""
-    import copy
-
     net = copy.deepcopy(model).eval()
-    for name, module in list(net.named_modules()):
+    for module in list(net.modules()):
         for child_name, child in list(module.named_children()):
             if isinstance(child, nn.modules.batchnorm._BatchNorm):
                 setattr(module, child_name, nn.Identity())

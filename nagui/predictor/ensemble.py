@@ -42,10 +42,9 @@ from torch.nn import functional as F
 from .. import __version__
 from ..checkpoint_files import read_meta, read_tensors, save_checkpoint
 from ..space import OPS, Arch, table_cost
-from . import units
+from . import isomorphs, units
 from .calibration import IntervalModel, calibrated, conservative
 from .encoding import encode, encode_indices
-from . import isomorphs
 from .model import CellGNN, ModelConfig
 from .noise import soft_marginal
 
@@ -272,7 +271,7 @@ class Predictor:
         each non-cost objective averaged over up to 8 members of the cell's isomorphism class.
         Not for noise-aware predictors (guidance): there it left the transfer target's
         jackknife intervals too narrow (CIFAR-10 guided samples: 52% coverage for one k-draw)."""
-        accuracy_like = [j for j, k in enumerate(self.transforms) if k != "log"]
+        accuracy_like = [j for j, o in enumerate(self.objectives) if not units.is_cost(o)]
         if not len(archs) or not accuracy_like or self.model_config.noise_aware:
             x = encode(archs, split_dead=not self.model_config.noise_aware)
             return self._member_outputs(x, self._zeros_t(len(archs))).numpy().astype(np.float64)
@@ -331,8 +330,7 @@ class Predictor:
                 sd_t[:, j] = 0.0
         mean = np.stack([units.inverse(mu_t[:, j], k) for j, k in enumerate(self.transforms)], axis=1)
         std = np.stack([units.slope(mu_t[:, j], k) * sd_t[:, j] for j, k in enumerate(self.transforms)], axis=1)
-        return Prediction(self.objectives, mean.reshape(len(archs), -1), std.reshape(len(archs), -1),
-                          mu_t, sd_t, self.transforms)
+        return Prediction(self.objectives, mean, std, mu_t, sd_t, self.transforms)
 
     def normalised_output(self, x: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
         """Ensemble-mean outputs in normalised units, differentiable w.r.t. ``x`` (B, 8, T).

@@ -19,6 +19,7 @@ from scipy.stats import kendalltau, spearmanr
 
 from ..data import Benchmark, column
 from ..space import OPS, Arch
+from . import units
 from .ensemble import Predictor, TrainConfig
 from .transfer import adapt, naive_transfer_score, pretrain
 
@@ -113,7 +114,7 @@ def run_plain(bench: Benchmark, dataset: str, sizes: Sequence[int], seeds: Seque
                 lo, hi = pred.interval(o, 0.9)
                 rec = {"setting": "plain", "objective": o, "train_cells": n, "seed": seed, "method": "nagui_gnn",
                        **rank_scores(pred[o][rest], truth[rest]),
-                       **interval_coverage(truth, lo, hi, rest, higher_is_better="acc" in o.split("@")[0]),
+                       **interval_coverage(truth, lo, hi, rest, higher_is_better=units.is_accuracy(o)),
                        "fit_s": fit_s, "predict_all_s": predict_s,
                        "protocol": f"{n} random cells of the table with their {o}; scored on the other "
                                    f"{int(rest.sum())} cells"}
@@ -149,17 +150,17 @@ def run_transfer(bench: Benchmark, dataset: str, sources: Sequence[str], ks: Seq
     pre_idx = np.sort(np.random.default_rng(1000).choice(len(archs), min(pretrain_cells, len(archs)), replace=False))
     pre_archs = [archs[i] for i in pre_idx]
     pre_values = {c: table[c].to_numpy()[pre_idx] for c in src_cols}
-    start = time.perf_counter()
     given = base is not None
-    if base is None:
-        base = pretrain(pre_archs, pre_values, train_config=train_config)
-        say(f"pretrained on {', '.join(src_cols)} of {len(pre_idx)} cells in {time.perf_counter() - start:.0f} s")
-    pre_s = None if given else time.perf_counter() - start
     if given:
         missing = [c for c in src_cols if c not in base.objectives]
         if missing:
             raise ValueError(f"the given base predicts {list(base.objectives)}, not the sources {missing}")
-        train_config = base.train_config
+        train_config, pre_s = base.train_config, None
+    else:
+        start = time.perf_counter()
+        base = pretrain(pre_archs, pre_values, train_config=train_config)
+        pre_s = time.perf_counter() - start
+        say(f"pretrained on {', '.join(src_cols)} of {len(pre_idx)} cells in {pre_s:.0f} s")
     records = []
     for seed in seeds:
         rng = np.random.default_rng(2000 + seed)

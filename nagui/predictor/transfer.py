@@ -76,7 +76,7 @@ def adapt(pretrained: Predictor, target: str, archs: Sequence[Arch] = (), values
     # enough, else the sources' average (k = 0, 1: only the ranking is meaningful then)
     kind = units.default_transform(target)
     if len(values) >= 2 and np.nanstd(values) > 0:
-        if "acc" in target.split("@")[0]:
+        if units.is_accuracy(target):
             kind = "logit"
         values_t = units.forward(values, kind)
         t_mean, t_std = float(np.nanmean(values_t)), float(np.nanstd(values_t))

@@ -20,6 +20,10 @@ def is_cost(objective: str) -> bool:
     return objective.split("@")[0].split("_p90")[0] in ("latency", "flops", "params")
 
 
+def is_accuracy(objective: str) -> bool:
+    return "acc" in objective.split("@")[0]
+
+
 def default_transform(objective: str) -> str:
     """The transform an objective gets unless a caller asks for another one."""
     return "log" if is_cost(objective) else "identity"
