@@ -272,13 +272,16 @@ def describe_protocol(predictor: Predictor) -> str:
             words += (f"No {target} label at all: its {target} head is the mean of the source heads, so only its "
                       f"ranking is meaningful. ")
         else:
-            how = ("fitted as a weighted combination of the source heads (trunk untouched)"
+            how = ("fitted as an affine map of the source heads (trunk untouched)"
                    if p.get("mode") == "heads" else "fine-tuned on them")
             words += (f"Then adapted on the {target} labels of k={k} random cells, {how}; those {k} cells are the "
                       f"only {target} labels it has seen. ")
             weights = p.get("source_weights") or {}
             if weights:
                 words += "Source weights: " + ", ".join(f"{s} {w:+.2f}" for s, w in weights.items()) + ". "
+        if target in predictor.objectives:
+            interval = predictor.intervals[predictor.objectives.index(target)].method
+            words += f"Its {target} interval: {interval}. "
         return words + ensemble + noise + " " + free
     if stage == "pretrain":
         return (f"Pretrained on {_join(p.get('sources', []))} of {_count(p.get('source_cells'))} cells; no target "

@@ -122,6 +122,7 @@ def test_guiding_predictor_is_built_in_the_background(home, monkeypatch):
     assert [r["objective"] for r in rows] == ["test_acc@cifar10"] and -1 <= rows[0]["Kendall τ"] <= 1
     assert rows[0]["cells scored"] == 15_625 - 5
     assert any("never test_acc@cifar10" in m.value for m in at.markdown)
+    assert any("Its test_acc@cifar10 interval: jackknife+" in m.value for m in at.markdown)
     assert 0 <= rows[0]["90% coverage, best 5%"] <= 1
     assert any("test_acc@cifar10: jackknife+" in c.value for c in at.caption)  # how its interval was calibrated
     assert len(at.get("plotly_chart")) == 1
