@@ -8,12 +8,14 @@ from app_ui.common import fmt_time, run_store
 st.title("Benchmarks")
 st.caption("Search strategies compared on the same budget of trained architectures, simulated on the NB201 "
            "tables (many seeds each): `nagui bench search --out DIR`. 'Trained' = a distinct cell whose target "
-           "accuracy was looked up; FLOPs and latencies are free. Mean ± 95% CI over the seeds.")
+           "accuracy was looked up; FLOPs and latencies are free. Mean ± 95% CI over the seeds. Search time in "
+           "minutes counts NB201's own training time of every trained cell plus the strategy's own compute.")
 results = find_search_results(run_store())
 if not results:
     st.info("No search benchmark results found. Run `nagui bench search --seeds 10 --out "
             "~/.local/share/nagui/runs/search-bench/latest` (a few minutes on 2 cores; `--seeds 30` is the "
-            "full benchmark, about 19 minutes), then reload this page.")
+            "full benchmark, about 19 minutes) and `nagui bench talk-table --out` the same folder (the talk's "
+            "result table, about a minute), then reload this page.")
     st.stop()
 choice = st.selectbox("Result", list(results), key="bm_pick", format_func=lambda p: f"{p} · "
                       f"{fmt_time(results[p]['modified'])}")
@@ -33,6 +35,17 @@ talk = next((title for title in sections if title.startswith("The talk")), None)
 if talk:
     st.subheader(talk)
     st.markdown(sections[talk])
+table2 = next((title for title in sections if title.startswith("DiffusionNAG's Table 2")), None)
+if table2:
+    st.subheader(table2)
+    st.markdown(sections[table2])
+if res.get("talk"):
+    st.subheader("The talk's result table, reproduced on NB201")
+    st.caption("Search time (minutes) and the inference cost of the deployed architecture, for ours, "
+               "DiffusionNAG-style and RL (`nagui bench talk-table`). The talk's own numbers stand beside them: "
+               "they come from another setting (its search space, networks and hardware), so compare their "
+               "shape, not their values.")
+    st.markdown(res["talk"])
 if res.get("markdown"):
     with st.expander("As Markdown"):
         st.code(res["markdown"], language="markdown")

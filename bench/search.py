@@ -10,6 +10,12 @@ latencies are free. For every dataset:
   architectures, and how many it takes to come within 0.1 and 0.5 points of the optimum;
 - multi-objective (acc–FLOPs, acc–raspi4 latency): HV ratio ± 95% CI at the same budgets
   (objectives normalised by the true front's ideal and nadir, reference point 1.1);
+- search time in minutes (``nagui.search.cost``): NB201's own 200-epoch training time of
+  every cell a strategy trained (12/200 of it for a 12-epoch evaluation; CIFAR-100 and
+  ImageNet16-120 scaled by images x pixels, an estimate), plus the strategy's own compute
+  measured here, plus its setup (ours: the diffusion prior's training from its checkpoint,
+  and the super-network's from ``--supernet PROVENANCE`` when given): ``min_to_0.5``
+  until it first trains a cell within 0.5 points of the optimum, ``min@B`` for the budget;
 - wall time per strategy; best-so-far and HV curves as HTML and PNG (DIR/curves/);
 - the talk's last table: on CIFAR-10 acc–FLOPs, the MFLOPs of the cheapest trained cell
   above 94.0 / 93.5 / 93.0% accuracy, against the table's true minimum.
@@ -48,6 +54,8 @@ def parse_args(argv):
     p.add_argument("--data-dir")
     p.add_argument("--out", default="bench-search")
     p.add_argument("--no-png", action="store_true", help="write the curves as HTML only")
+    p.add_argument("--supernet", help="provenance.json of a trained super-network package (nagui supernet ship): "
+                   "its training time joins ours' setup compute")
     args = p.parse_args(argv)
     if args.budget < 1 or args.seeds < 1 or args.processes < 1:
         p.error("--budget, --seeds and --processes must be positive")
@@ -56,8 +64,9 @@ def parse_args(argv):
 
 def main(argv=None) -> int:
     from nagui.data import Benchmark
+    from nagui.search import cost
     from nagui.search import summary as S
-    from nagui.search.harness import STRATEGIES, make_context, run_many
+    from nagui.search.harness import SINGLE_OBJECTIVE, STRATEGIES, default_models, make_context, run_many
     from nagui.search.problem import SearchProblem, true_front
     from nagui.viz.search_curves import curves_figure, write_figures
 
@@ -72,11 +81,12 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     at = [b for b in S.AT if b <= args.budget]
     curve_x = np.unique(np.geomspace(1, args.budget, 40).astype(int))
-    rows, figures, protocols, talk_runs = [], {}, {}, {}
+    rows, figures, protocols, talk_runs, setups = [], {}, {}, {}, {}
     started = time.perf_counter()
     with open(out / "queries.csv", "w", newline="") as fq:
         qw = csv.writer(fq)
-        qw.writerow(["dataset", "objectives", "strategy", "seed", "trained", "index", "values", "seconds"])
+        qw.writerow(["dataset", "objectives", "strategy", "seed", "trained", "index", "values", "seconds", "fidelity",
+                     "spent"])
         for dataset in args.datasets.split(","):
             for objectives in args.problems.split(","):
                 problem = SearchProblem.parse(dataset, objectives.replace("+", ","))
@@ -86,7 +96,7 @@ def main(argv=None) -> int:
                 optimum = float(table[problem.accuracy].max())
                 curves = {}
                 for name in names:
-                    if problem.multi and name in ("rea", "local"):
+                    if problem.multi and name in SINGLE_OBJECTIVE:
                         continue                                  # single-objective strategies
                     start = time.perf_counter()
                     runs = run_many(table, problem, name, args.budget, range(args.seeds), args.processes, context)
@@ -94,7 +104,7 @@ def main(argv=None) -> int:
                     for r in runs:
                         for q in r.queries:
                             qw.writerow([dataset, "+".join(problem.objectives), name, r.seed, q.trained, q.index,
-                                         json.dumps(q.values), round(q.seconds, 4)])
+                                         json.dumps(q.values), round(q.seconds, 4), q.fidelity, round(q.spent, 4)])
                     protocols.setdefault(key, {})[name] = runs[0].protocol
                     row = {"dataset": dataset, "objectives": "+".join(problem.objectives), "strategy": name,
                            "seeds": len(runs), "wall_s": round(wall, 1),
@@ -115,7 +125,20 @@ def main(argv=None) -> int:
                             r_ = S.reach(runs, optimum, gap)
                             row[f"to_{gap}"] = r_.text(args.budget)
                             row[f"_to_{gap}"] = r_.mean
+                        if name not in setups:       # ours' prior: loaded here once, after the forked runs
+                            setups[name] = cost.setup_seconds(
+                                name, default_models(table, problem) if name in ("ours", "diffusionnag") else None,
+                                args.supernet)
+                        train_s = cost.train_seconds(table, dataset)
+                        minutes = np.array([cost.minutes_to_reach(r, optimum - 0.5, train_s, setups[name].seconds)
+                                            for r in runs])
+                        row["min_to_0.5"] = S.Reach(0.5, minutes).text()
+                        row["_min_to_0.5"] = S.Reach(0.5, minutes).mean
+                        row[f"min@{args.budget}"] = S.mean_ci(
+                            [cost.minutes_spent(r, train_s, setups[name].seconds) for r in runs], digits=0)
                         curves[name] = best[:, curve_x - 1]
+                        row["_t2_acc"] = [float(r.best_so_far()[-1]) for r in runs]
+                        row["_t2_trained"] = [r.spent_to_reach(float(r.best_so_far()[-1])) for r in runs]
                     rows.append(row)
                     say(f"{key} {name}: {wall:.1f} s, " + ", ".join(f"{k} {v}" for k, v in row.items()
                                                                       if k.startswith(("best@", "hv@", "to_"))))
@@ -126,7 +149,7 @@ def main(argv=None) -> int:
                     reference_name="true front" if problem.multi else f"optimum {optimum:.2f}")
     total = time.perf_counter() - started
     written = write_figures(figures, out / "curves", png=not args.no_png)
-    lines = report(rows, args, table, talk_runs, total)
+    lines = report(rows, args, table, talk_runs, total, setups)
     (out / "summary.md").write_text("\n".join(lines) + "\n")
     public = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
     keys = list(dict.fromkeys(k for r in public for k in r))
@@ -141,13 +164,23 @@ def main(argv=None) -> int:
     return 0
 
 
-def report(rows: list[dict], args, table, talk_runs: dict, total: float) -> list[str]:
+def report(rows: list[dict], args, table, talk_runs: dict, total: float, setups: dict | None = None) -> list[str]:
+    from nagui.search import cost
     from nagui.search import summary as S
 
     lines = [f"Search benchmark: budget {args.budget} trained architectures, {args.seeds} seeds, "
              f"{args.processes} processes, {total:.0f} s in all. Mean ± 95% CI over the seeds. "
              "to_x: trained architectures to come within x points of the optimum (mean over the runs; "
-             "'(k/n runs)' when only k got there within the budget)."]
+             "'(k/n runs)' when only k got there within the budget). min_to_0.5 / min@B: search minutes "
+             "until then / for the whole budget: NB201's own training time of every cell trained (12/200 of it "
+             "for bohb's 12-epoch evaluations), plus the strategy's compute measured here, plus its setup. "
+             + "; ".join(f"{d}: {cost.MEASURED[d]}" for d in dict.fromkeys(r["dataset"] for r in rows)
+                         if d in cost.MEASURED) + "."]
+    for name, setup in (setups or {}).items():
+        if setup.parts or setup.missing:
+            lines.append(f"- setup of {name}: " + ", ".join(
+                f"{k} {v:.1f} s ({setup.sources[k]})" for k, v in setup.parts.items())
+                + "".join(f"; not counted: {m}" for m in setup.missing))
     public_keys = lambda r: [k for k in r if not k.startswith("_") and k not in ("dataset", "objectives")]
     for group in dict.fromkeys((r["dataset"], r["objectives"]) for r in rows):
         sel = [r for r in rows if (r["dataset"], r["objectives"]) == group]
@@ -178,7 +211,35 @@ def report(rows: list[dict], args, table, talk_runs: dict, total: float) -> list
                     talk_targets.append(f"- cheapest trained cell >= {t}% on CIFAR-10: mean {np.nanmean(found):.2f} "
                                         f"MFLOPs, worst run {worst:.2f}, truth {true:.2f} (target within 5%): "
                                         f"{'met' if np.nanmean(found) <= 1.05 * true and np.isfinite(worst) else 'not met'}")
+    lines += table2(rows, args.budget)
     lines += ["", "### Targets (issue #7) for ours", ""] + targets(rows) + talk_targets
+    return lines
+
+
+def table2(rows: list[dict], budget: int) -> list[str]:
+    """DiffusionNAG's Table 2 beside this run's own numbers (one objective, per dataset)."""
+    from nagui.search import summary as S
+    from nagui.search.published import DIFFUSIONNAG_TABLE2, NOT_RUN, SOURCE
+
+    single = [r for r in rows if "_t2_acc" in r]
+    if not single:
+        return []
+    lines = ["", "### DiffusionNAG's Table 2, side by side", "",
+             f"Here: test accuracy of the best cell trained within {budget} trained architectures (mean ± 95% CI "
+             "over the seeds; the one-seed `test_acc@` columns) and the trained architectures it took to find it "
+             f"(bohb: its 12-epoch evaluations count 12/200 each). Published: {SOURCE} (3-seed NB201 means, so "
+             "94.37 / 73.51 are the optima there); it has no ImageNet16-120 column."]
+    for dataset in dict.fromkeys(r["dataset"] for r in single):
+        sel = [r for r in single if r["dataset"] == dataset]
+        lines += ["", f"#### {dataset}", "", "| method | accuracy here | trained archs here | accuracy published "
+                  "| trained archs published |", "|---|---|---|---|---|"]
+        for r in sel:
+            pub = DIFFUSIONNAG_TABLE2.get(r["strategy"], {}).get(dataset, ("–", "–"))
+            lines.append(f"| {r['strategy']} | {S.mean_ci(r['_t2_acc'], 2)} | {S.mean_ci(r['_t2_trained'], 1)} | "
+                         f"{pub[0]} | {pub[1]} |")
+        for name, reason in NOT_RUN.items():
+            pub = DIFFUSIONNAG_TABLE2.get(name, {}).get(dataset, ("–", "–"))
+            lines.append(f"| {name} | not run: {reason} | | {pub[0]} | {pub[1]} |")
     return lines
 
 

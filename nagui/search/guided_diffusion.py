@@ -103,3 +103,17 @@ class GuidedDiffusion:
         return {"predictor": "transfer surrogate (ridge on the source columns, refitted on every trained cell)",
                 "features": self.surrogate.names, "target_labels_seen": len(self.trained),
                 "diffusion_prior": "unconditional, trained on the cells' structure only"}
+
+
+class AccuracyGuidedDiffusion(GuidedDiffusion):
+    """DiffusionNAG-style: the same prior and predictor, guided by predicted accuracy alone
+    whatever the problem's costs, training the samples of highest predicted accuracy
+    (DiffusionNAG generates with accuracy guidance, then trains its top-k generated cells)."""
+
+    name = "diffusionnag"
+
+    def __init__(self, problem: SearchProblem, rng: np.random.Generator, context: SearchContext, **kwargs):
+        super().__init__(SearchProblem(problem.dataset, (problem.accuracy,)), rng, context, **kwargs)
+
+    def protocol(self) -> dict:
+        return {**super().protocol(), "guidance": "predicted accuracy only (costs ignored)"}

@@ -16,8 +16,10 @@ import numpy as np
 from ..data.benchmark import DATASETS, column
 from ..pareto import Objective, hypervolume_ratio, to_minimisation
 from .bayes_opt import BayesianOptimisation
+from .bohb import BOHB
 from .cells import CellIndex
-from .guided_diffusion import GuidedDiffusion
+from .gp_ucb import GPUCB
+from .guided_diffusion import AccuracyGuidedDiffusion, GuidedDiffusion
 from .local_search import LocalSearch
 from .mo_rea import MultiObjectiveREA
 from .naive_transfer import NaiveTransfer
@@ -25,10 +27,13 @@ from .nsga2 import NSGA2Search
 from .problem import BudgetExhausted, Oracle, Query, SearchProblem, true_front
 from .random_search import RandomSearch
 from .rea import RegularizedEvolution
-from .strategy import SearchContext
+from .reinforce import Reinforce
+from .strategy import Cheap, SearchContext
 
-STRATEGIES = {s.name: s for s in (RandomSearch, RegularizedEvolution, LocalSearch, NSGA2Search, MultiObjectiveREA,
-                                  NaiveTransfer, BayesianOptimisation, GuidedDiffusion)}
+STRATEGIES = {s.name: s for s in (RandomSearch, RegularizedEvolution, Reinforce, LocalSearch, BOHB, GPUCB,
+                                  NSGA2Search, MultiObjectiveREA, NaiveTransfer, BayesianOptimisation, GuidedDiffusion,
+                                  AccuracyGuidedDiffusion)}
+SINGLE_OBJECTIVE = ("rea", "reinforce", "local", "bohb", "gp-ucb")   # the strategies that refuse several objectives
 
 
 @dataclass
@@ -41,13 +46,34 @@ class Trajectory:
     seconds: float
     protocol: dict = field(default_factory=dict)
 
+    @property
+    def trained(self) -> list[Query]:
+        """The fully trained cells' queries, in order (cheap-fidelity ones left out)."""
+        return [q for q in self.queries if q.fidelity == "full"]
+
     def values(self) -> np.ndarray:
-        """(n, J) objective values in query order."""
-        return np.array([[q.values[o] for o in self.problem.objectives] for q in self.queries])
+        """(n, J) objective values of the trained cells in query order."""
+        return np.array([[q.values[o] for o in self.problem.objectives] for q in self.trained]).reshape(
+            -1, len(self.problem.objectives))
 
     def best_so_far(self) -> np.ndarray:
         """(n,) best target accuracy after each trained architecture."""
         return np.maximum.accumulate(self.values()[:, 0])
+
+    def best_at(self, budgets: Sequence[float]) -> np.ndarray:
+        """Best target accuracy among the cells trained once ``b`` of the budget was spent
+        (cheap evaluations count their share), for each b; NaN before the first."""
+        spent = np.array([q.spent for q in self.trained])
+        best = self.best_so_far()
+        upto = np.searchsorted(spent, np.asarray(budgets, dtype=np.float64) + 1e-9, side="right")
+        return np.where(upto > 0, best[np.maximum(upto - 1, 0)] if len(best) else np.nan, np.nan)
+
+    def spent_to_reach(self, target: float) -> float:
+        """Budget spent until the best trained accuracy first reaches ``target`` (NaN if never)."""
+        for q in self.trained:
+            if q.values[self.problem.accuracy] >= target:
+                return float(q.spent)
+        return float("nan")
 
     def hv_at(self, front: np.ndarray, budgets: Sequence[int]) -> list[float]:
         """HV ratio of the cells trained so far at each budget (all of them past the end)."""
@@ -91,18 +117,18 @@ def run_search(table, problem: SearchProblem, strategy: str, budget: int, seed: 
     search = STRATEGIES[strategy](problem, np.random.default_rng(seed), context)
     oracle = Oracle(table, problem, budget)
     stalls = 0
-    while oracle.left > 0:
-        before = oracle.trained
+    while oracle.left > 1e-9:
+        before = oracle.spent
         asked, values = search.ask(), []
         for i in asked:
             try:
-                values.append(oracle.evaluate(i))
+                values.append(oracle.evaluate_cheap(i.index) if isinstance(i, Cheap) else oracle.evaluate(i))
             except BudgetExhausted:
                 break
         search.tell(asked[:len(values)], values)           # what was paid for, even past the budget's end
         if len(values) < len(asked):
             break
-        stalls = stalls + 1 if oracle.trained == before else 0
+        stalls = stalls + 1 if oracle.spent == before else 0
         if stalls > 10 * budget:                       # a strategy that only re-asks seen cells
             raise RuntimeError(f"{strategy} asked only for cells it had already trained, {stalls} times in a row")
     protocol = {**context.protocol, "strategy": strategy, "seed": seed, "budget": budget}
@@ -112,10 +138,13 @@ def run_search(table, problem: SearchProblem, strategy: str, budget: int, seed: 
 
 
 def _one_thread_each() -> None:
-    """Workers share the cores: one torch thread each (more only oversubscribe them)."""
+    """Workers share the cores: one torch and one BLAS thread each (more only oversubscribe
+    them: GP-UCB's scikit-learn fits ran 3x slower with two BLAS threads per worker)."""
     import torch
+    from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(1)
+    threadpool_limits(1)
 
 
 _FORKED_JOB: tuple | None = None        # what forked workers run (inherited, never pickled)

@@ -3,7 +3,9 @@
 A strategy is made once per run with the problem, a seeded generator and a
 :class:`SearchContext` (free columns, cell neighbourhoods, and what a strategy may know
 besides the target: source datasets' accuracies for transfer). ``ask`` returns NB201
-indices to train next; ``tell`` hands back their objective values.
+indices to train next; ``tell`` hands back their objective values. A multi-fidelity
+strategy may ask for :class:`Cheap` cells: their 12-epoch validation accuracy, at a
+fraction of the cost (:data:`.problem.CHEAP_SHARE`).
 """
 from __future__ import annotations
 
@@ -13,6 +15,12 @@ from typing import Callable, Protocol
 import numpy as np
 
 from .cells import CellIndex
+
+
+@dataclass(frozen=True)
+class Cheap:
+    """Ask for a cell's cheap fidelity (12 epochs) instead of training it fully."""
+    index: int
 
 
 @dataclass
@@ -47,11 +55,11 @@ class SearchContext:
 class Strategy(Protocol):
     name: str
 
-    def ask(self) -> list[int]:
+    def ask(self) -> list[int | Cheap]:
         """Cells to train next (at least one)."""
 
-    def tell(self, indices: list[int], values: list[dict]) -> None:
-        """Their objective values."""
+    def tell(self, indices: list[int | Cheap], values: list[dict]) -> None:
+        """Their objective values (for a Cheap cell: its cheap fidelity)."""
 
 
 class FixedOrder:

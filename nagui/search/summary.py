@@ -31,12 +31,9 @@ def reached(best: np.ndarray, target: float) -> float:
 
 
 def best_curves(runs: Sequence[Trajectory], budget: int) -> np.ndarray:
-    """(runs, budget) best accuracy after each trained architecture (held after the end)."""
-    out = np.empty((len(runs), budget))
-    for i, r in enumerate(runs):
-        b = r.best_so_far()
-        out[i] = np.concatenate([b, np.full(budget - len(b), b[-1] if len(b) else np.nan)])[:budget]
-    return out
+    """(runs, budget) best accuracy after each trained architecture's worth of budget
+    (cheap evaluations count their share; held after the end)."""
+    return np.array([r.best_at(np.arange(1, budget + 1)) for r in runs]).reshape(len(runs), budget)
 
 
 def hv_curves(runs: Sequence[Trajectory], front: np.ndarray, budgets: Sequence[int]) -> np.ndarray:
@@ -55,17 +52,21 @@ class Reach:
         """Mean over all runs; NaN unless every run got there."""
         return float(self.counts.mean()) if np.isfinite(self.counts).all() else float("nan")
 
-    def text(self, budget: int) -> str:
+    def text(self, budget: float | None = None) -> str:
+        """Mean over the runs that got there (and how many did); ``> budget`` (or "never"
+        without a budget) when none did."""
         hit = np.isfinite(self.counts)
         if not hit.any():
-            return f"> {budget}"
+            return f"> {budget}" if budget is not None else "never"
         if hit.all():
             return f"{self.counts.mean():.1f}"
         return f"{self.counts[hit].mean():.1f} ({int(hit.sum())}/{len(hit)} runs)"
 
 
 def reach(runs: Sequence[Trajectory], optimum: float, gap: float) -> Reach:
-    return Reach(gap, np.array([reached(r.best_so_far(), optimum - gap) for r in runs]))
+    """Budget spent (trained architectures; cheap evaluations count their share) until each
+    run first comes within ``gap`` of the optimum."""
+    return Reach(gap, np.array([r.spent_to_reach(optimum - gap) for r in runs]))
 
 
 def cheapest_above(runs: Sequence[Trajectory], accuracy: str, cost: str, table, threshold: float) -> np.ndarray:
@@ -74,7 +75,7 @@ def cheapest_above(runs: Sequence[Trajectory], accuracy: str, cost: str, table, 
     values = table[cost].to_numpy(np.float64)
     out = []
     for r in runs:
-        cells = [q.index for q in r.queries if q.values.get(accuracy, table.at[q.index, accuracy]) >= threshold]
+        cells = [q.index for q in r.trained if q.values.get(accuracy, table.at[q.index, accuracy]) >= threshold]
         out.append(float(values[cells].min()) if cells else float("nan"))
     return np.array(out)
 

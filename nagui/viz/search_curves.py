@@ -12,9 +12,14 @@ OURS_COLOR = "#d62728"
 
 
 def _band(x: np.ndarray, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    mean = np.nanmean(runs, axis=0)
+    """Mean and 95% CI band over the runs; NaN where no run has a value yet (e.g. a
+    multi-fidelity run before its first full training)."""
     n = np.isfinite(runs).sum(axis=0)
-    half = np.where(n > 1, 1.96 * np.nanstd(runs, axis=0, ddof=1) / np.sqrt(np.maximum(n, 1)), 0.0)
+    mean = np.full(runs.shape[1], np.nan)
+    half = np.zeros(runs.shape[1])
+    some, several = n > 0, n > 1
+    mean[some] = np.nanmean(runs[:, some], axis=0)
+    half[several] = 1.96 * np.nanstd(runs[:, several], axis=0, ddof=1) / np.sqrt(n[several])
     return mean, mean - half, mean + half
 
 

@@ -1,22 +1,24 @@
-"""Where the app finds search-benchmark results (`nagui bench search --out DIR`)."""
+"""Where the app finds search-benchmark results (`nagui bench search --out DIR` and
+`nagui bench talk-table --out DIR`)."""
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 from ..runs import RunStore
 
 
+RESULT_FILES = ("summary.csv", "talk_table.md")   # the search benchmark's, the talk table's
+
+
 def search_result_dirs(store: RunStore) -> list[Path]:
-    """Folders holding a ``summary.csv`` from the search benchmark: ``<runs>/search-bench/*``
-    and ``bench-search/`` in the checkout (the command's default --out)."""
+    """Folders holding a ``summary.csv`` from the search benchmark or a ``talk_table.md``:
+    ``<runs>/search-bench/*`` and ``bench-search/`` in the checkout (both commands' default --out)."""
     from ..data.sources import REPO_ROOT
 
-    found = [p.parent for p in sorted((store.root / "search-bench").glob("*/summary.csv"))]
-    default = REPO_ROOT / "bench-search" / "summary.csv"
-    if default.is_file():
-        found.append(default.parent)
-    return found
+    folders = sorted(store.root.joinpath("search-bench").glob("*")) + [REPO_ROOT / "bench-search"]
+    return [p for p in folders if any((p / name).is_file() for name in RESULT_FILES)]
 
 
 def markdown_sections(markdown: str) -> dict[str, str]:
@@ -33,12 +35,13 @@ def markdown_sections(markdown: str) -> dict[str, str]:
 
 def find_search_results(store: RunStore) -> dict[str, dict]:
     """``{folder: {"modified", "tables": {title: rows}, "curves": {title: png}, "markdown",
-    "sections"}}``, newest first."""
+    "sections", "talk"}}``, newest first (``talk``: talk_table.md's text, or "")."""
     out = {}
     for folder in search_result_dirs(store):
-        summary = folder / "summary.csv"
+        summary, talk_md = folder / "summary.csv", folder / "talk_table.md"
         try:
-            with open(summary, newline="") as f:
+            talk = talk_md.read_text() if talk_md.is_file() else ""
+            with open(summary, newline="") if summary.is_file() else _no_rows() as f:
                 rows = list(csv.DictReader(f))
         except (OSError, csv.Error, UnicodeDecodeError):
             continue
@@ -56,6 +59,12 @@ def find_search_results(store: RunStore) -> dict[str, dict]:
             empty = [k for k in table[0] if all(r.get(k, "") == "" for r in table)]
             tables[title] = [{k: v for k, v in r.items() if k not in empty} for r in table]
         markdown = md.read_text() if md.is_file() else ""
-        out[str(folder)] = {"modified": summary.stat().st_mtime, "tables": tables, "curves": curves,
-                            "markdown": markdown, "sections": markdown_sections(markdown)}
+        modified = max(p.stat().st_mtime for p in (summary, talk_md) if p.is_file())
+        out[str(folder)] = {"modified": modified, "tables": tables, "curves": curves,
+                            "markdown": markdown, "sections": markdown_sections(markdown), "talk": talk}
     return dict(sorted(out.items(), key=lambda kv: -kv[1]["modified"]))
+
+
+def _no_rows():
+    """An empty CSV stream (a folder with the talk table only)."""
+    return io.StringIO("")

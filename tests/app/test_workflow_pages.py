@@ -182,11 +182,23 @@ def test_benchmarks_page_shows_a_search_benchmark(empty_home, data_dir):
     assert not at.exception
     assert [s.value for s in at.subheader] == ["cifar10 · test_acc@cifar10", "cifar10 · test_acc@cifar10+flops",
                                                "The talk's last table: cheapest trained cell above an accuracy "
-                                               "(CIFAR-10, acc–FLOPs)"]
+                                               "(CIFAR-10, acc–FLOPs)", "DiffusionNAG's Table 2, side by side"]
     frame = at.dataframe[1].value
     assert list(frame["strategy"]) == ["random", "transfer"] and "hv@10" in frame.columns
     assert "best@10" not in frame.columns                     # no empty single-objective columns
+    assert "min_to_0.5" in at.dataframe[0].value.columns      # search minutes, one objective
     assert any("| table truth |" in m.value for m in at.markdown)
+    # the talk's table joins the same folder (`nagui bench talk-table --out` it)
+    spec = importlib.util.spec_from_file_location("bench_talk", Path(__file__).parents[2] / "bench" / "talk_table.py")
+    bench_talk = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_talk)
+    assert bench_talk.main(["--seeds", "2", "--budget", "6", "--processes", "1", "--data-dir", str(data_dir),
+                            "--out", str(out)]) == 0
+    at = page("benchmarks").run()
+    assert not at.exception and at.subheader[-1].value == "The talk's result table, reproduced on NB201"
+    assert any("| search time to within 0.5 of the optimum (min) |" in m.value and "talk: DiffusionNAG" in m.value
+               for m in at.markdown)
+    assert any("another setting" in c.value for c in at.caption)
 
 
 def test_supernet_builds_from_a_generated_set(empty_home, bench):

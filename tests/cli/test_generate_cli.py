@@ -55,7 +55,7 @@ def test_generate_jsonl_and_unguided(trained, tmp_path):
     assert "unguided" in r.stderr
 
 
-@pytest.mark.parametrize("extra, fragment", [
+BAD_INPUT = [
     (["--objectives", "test_acc,speed"], "unknown objective 'speed'"),
     (["--max-latency", "raspi4=fast"], "'fast' is not a number"),
     (["--max-latency", "toaster=3"], "unknown device 'toaster'"),
@@ -64,15 +64,33 @@ def test_generate_jsonl_and_unguided(trained, tmp_path):
     (["--forbid", "conv_5x5"], "unknown op"),
     (["--device", "cuda"], "no CUDA GPU"),
     (["--n", "0"], "--n must be in"),
-])
-def test_generate_bad_input_exits_2_with_a_message(trained, tmp_path, extra, fragment):
-    args = ["--n", "4", "--json", str(tmp_path / "x.json"), *extra]
-    if extra[0] == "--objectives":   # later flags win in argparse
-        args = ["--n", "4", "--json", str(tmp_path / "x.json")] + extra
-    r = _generate(trained, *args)
-    assert r.returncode == 2, r.stderr
-    assert fragment in r.stderr and "Traceback" not in r.stderr
-    assert not (tmp_path / "x.json").exists()
+]
+
+
+def _bad_args(tmp_path, extra):
+    return ["--n", "4", "--json", str(tmp_path / "x.json"), *extra]     # later flags win in argparse
+
+
+def test_generate_bad_input_exits_2_with_a_message(trained, tmp_path, monkeypatch, capsys):
+    """Each bad input: exit 2, one line naming the problem, nothing written. One case runs
+    as a user runs it (a subprocess); the others through the same ``nagui.cli.main`` in
+    this process (a fresh interpreter per case costs ~4 s of imports and says nothing new)."""
+    from nagui.cli import main
+
+    extra, fragment = BAD_INPUT[0]
+    r = _generate(trained, *_bad_args(tmp_path, extra))
+    assert r.returncode == 2 and fragment in r.stderr and "Traceback" not in r.stderr, r.stderr
+    root, env = trained
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    for extra, fragment in BAD_INPUT:
+        argv = ["generate", "--dataset", "cifar10", "--objectives", "test_acc,flops", "--model", str(root / "model"),
+                "--predictor", str(root / "pred"), "--steps", "4", "--polish", "1", "--device", "cpu",
+                *_bad_args(tmp_path, extra)]
+        assert main(argv) == 2, extra
+        err = capsys.readouterr().err
+        assert fragment in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, (extra, err)
+        assert not (tmp_path / "x.json").exists()
 
 
 def test_generate_refuses_an_unfit_predictor_or_model(trained, tmp_path):

@@ -43,6 +43,16 @@ def test_cifar10_valid_is_the_three_seed_mean(bench):
     assert bench.table["valid_acc@cifar10-valid"].max() == pytest.approx(91.607, abs=0.001)
 
 
+def test_train_seconds_are_nb201s_own_per_cell(bench):
+    """NAS-Landscapes' train-all-time, aligned by arch string: its first row is this cell."""
+    t = bench.table
+    i = bench.index_of("|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|")
+    assert t.at[i, "train_s@cifar10-valid"] == pytest.approx(1444.2186, abs=1e-4)
+    s = t["train_s@cifar10-valid"]
+    assert s.notna().all() and 500 < s.min() < s.median() < s.max() < 3500
+    assert np.corrcoef(s.rank(), t["flops"].rank())[0, 1] > 0.8          # bigger cells train longer
+
+
 def test_near_zero_latencies_are_missing(bench):
     t = bench.table
     assert bench.latency_artefacts["raspi4"] == t["latency@raspi4"].isna().sum() > 250

@@ -25,7 +25,7 @@ def test_bench_search_writes_tables_curves_and_the_talks_table(tmp_path, data_di
     out = tmp_path / "res"
     png = os.path.exists(CHROMIUM)
     rc = load_bench().main(["--datasets", "cifar10", "--problems", "test_acc,test_acc+flops", "--budget", "12",
-                            "--seeds", "2", "--strategies", "random,transfer,ours", "--processes", "2",
+                            "--seeds", "2", "--strategies", "random,transfer,ours,bohb", "--processes", "2",
                             "--data-dir", str(data_dir), "--out", str(out)] + ([] if png else ["--no-png"]))
     assert rc == 0
     md = (out / "summary.md").read_text()
@@ -34,11 +34,22 @@ def test_bench_search_writes_tables_curves_and_the_talks_table(tmp_path, data_di
     assert "Targets (issue #7) for ours" in md
     rows = list(csv.DictReader(open(out / "summary.csv")))
     assert {(r["objectives"], r["strategy"]) for r in rows} == {
-        (o, s) for o in ("test_acc@cifar10", "test_acc@cifar10+flops") for s in ("random", "transfer", "ours")}
+        (o, s) for o in ("test_acc@cifar10", "test_acc@cifar10+flops") for s in ("random", "transfer", "ours")} | {
+        ("test_acc@cifar10", "bohb")}                                            # bohb: one objective only
     transfer = next(r for r in rows if r["strategy"] == "transfer" and r["objectives"] == "test_acc@cifar10")
     assert transfer["to_0.1"] == "6.0" and transfer["best@10"].startswith("94.41")   # the reference's rank 6
     queries = list(csv.DictReader(open(out / "queries.csv")))
-    assert len(queries) == 2 * 3 * 2 * 12
+    assert len([q for q in queries if q["strategy"] != "bohb"]) == 2 * 3 * 2 * 12
+    assert {q["fidelity"] for q in queries if q["strategy"] == "bohb"} == {"cheap", "full"}
+    # search minutes: transfer's first cell is within 0.5 of the optimum, so its time is that
+    # cell's NB201 training time plus the (tiny) compute measured here
+    first = next(q for q in queries if q["strategy"] == "transfer" and q["objectives"] == "test_acc@cifar10")
+    train_s = bench_table(data_dir).at[int(first["index"]), "train_s@cifar10-valid"]
+    assert float(transfer["min_to_0.5"]) == pytest.approx(train_s / 60, abs=0.05)
+    assert "setup of ours: diffusion prior training" in md and "not counted: super-network training" in md
+    assert "### DiffusionNAG's Table 2, side by side" in md
+    assert "| random | " in md and "| 93.70 ± 0.36 | > 500 |" in md            # published, beside ours
+    assert "| HEBO | not run: the hebo package" in md
     protocol = json.loads((out / "protocol.json").read_text())
     assert "test_acc@cifar10" not in protocol["cifar10 test_acc@cifar10"]["transfer"]["transfer_sources"]
     curves = sorted(p.name for p in (out / "curves").iterdir())
@@ -46,6 +57,12 @@ def test_bench_search_writes_tables_curves_and_the_talks_table(tmp_path, data_di
     if png:
         assert "cifar10_test_acc-cifar10-flops.png" in curves
         assert (out / "curves" / "cifar10_test_acc-cifar10-flops.png").stat().st_size > 10_000
+
+
+def bench_table(data_dir):
+    from nagui.data import Benchmark
+
+    return Benchmark.load(data_dir).table
 
 
 def test_bench_search_refuses_unknown_strategies(tmp_path, capsys):
