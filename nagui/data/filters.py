@@ -39,7 +39,7 @@ def column_groups() -> dict[str, tuple[str, ...]]:
     return {
         "Accuracy, 200 epochs": tuple(c for c in ACCURACY_COLUMNS if "_12ep" not in c),
         "Accuracy, 12 epochs": tuple(c for c in ACCURACY_COLUMNS if "_12ep" in c),
-        "Cost": ("flops", "params"),
+        "Cost": ("flops", "params", column("train_s", "cifar10-valid")),
         "Latency": tuple(column("latency", d) for d in DEVICES),
         "Structure": ("canonical_id", "output_connected"),
     }
