@@ -176,11 +176,7 @@ def report(rows: list[dict], args, table, talk_runs: dict, total: float, setups:
              "for bohb's 12-epoch evaluations), plus the strategy's compute measured here, plus its setup. "
              + "; ".join(f"{d}: {cost.MEASURED[d]}" for d in dict.fromkeys(r["dataset"] for r in rows)
                          if d in cost.MEASURED) + "."]
-    for name, setup in (setups or {}).items():
-        if setup.parts or setup.missing:
-            lines.append(f"- setup of {name}: " + ", ".join(
-                f"{k} {v:.1f} s ({setup.sources[k]})" for k, v in setup.parts.items())
-                + "".join(f"; not counted: {m}" for m in setup.missing))
+    lines += cost.setup_lines(setups or {})
     public_keys = lambda r: [k for k in r if not k.startswith("_") and k not in ("dataset", "objectives")]
     for group in dict.fromkeys((r["dataset"], r["objectives"]) for r in rows):
         sel = [r for r in rows if (r["dataset"], r["objectives"]) == group]

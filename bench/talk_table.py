@@ -162,11 +162,7 @@ def report(records: list[dict], setups: dict, args, total: float) -> list[str]:
              "strategy's compute measured on this machine, plus its setup; one second here is counted as one "
              "GPU second (compute that ran on a CPU is overstated, not understated). Deployed cell: the "
              "cheapest cell the run trained at or above the threshold; its accuracy is the table's."]
-    for name, setup in setups.items():
-        if setup.parts or setup.missing:
-            lines.append(f"- setup of {name}: " + ", ".join(
-                f"{k} {v:.1f} s ({setup.sources[k]})" for k, v in setup.parts.items())
-                + "".join(f"; not counted: {m}" for m in setup.missing))
+    lines += cost.setup_lines(setups)
     for dataset in dict.fromkeys(r["dataset"] for r in records):
         sel = [r for r in records if r["dataset"] == dataset]
         names = [r["strategy"] for r in sel]

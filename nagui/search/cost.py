@@ -59,6 +59,13 @@ class Setup:
         return float(sum(self.parts.values()))
 
 
+def setup_lines(setups: dict[str, Setup]) -> list[str]:
+    """One Markdown bullet per strategy with setup: each part, where it was read, what is missing."""
+    return [f"- setup of {name}: " + ", ".join(f"{k} {v:.1f} s ({s.sources[k]})" for k, v in s.parts.items())
+            + "".join(f"; not counted: {m}" for m in s.missing)
+            for name, s in setups.items() if s.parts or s.missing]
+
+
 def search_seconds(run: Trajectory, train_s: np.ndarray, setup: float = 0.0) -> np.ndarray:
     """(queries,) total search time after each query: setup, the strategy's own compute up
     to that query, and the training of every cell asked for so far."""

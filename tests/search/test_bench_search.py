@@ -2,23 +2,18 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import os
-from pathlib import Path
 
 import pytest
 
+from bench_scripts import load_bench_script
 from nagui.app_server import CHROMIUM
 
-REPO = Path(__file__).resolve().parents[2]
 
 
 def load_bench():
-    spec = importlib.util.spec_from_file_location("bench_search", REPO / "bench" / "search.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench_script("search.py")
 
 
 def test_bench_search_writes_tables_curves_and_the_talks_table(tmp_path, data_dir, capsys):

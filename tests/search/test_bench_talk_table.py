@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import subprocess
 import sys
@@ -11,16 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench_scripts import load_bench_script
 from nagui.data import Benchmark
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def load_bench():
-    spec = importlib.util.spec_from_file_location("bench_talk_table", REPO / "bench" / "talk_table.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench_script("talk_table.py")
 
 
 def test_talk_table_rows_match_the_runs_queries(tmp_path, data_dir, capsys):
