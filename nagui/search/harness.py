@@ -139,7 +139,11 @@ def run_search(table, problem: SearchProblem, strategy: str, budget: int, seed: 
 
 def _one_thread_each() -> None:
     """Workers share the cores: one torch and one BLAS thread each (more only oversubscribe
-    them: GP-UCB's scikit-learn fits ran 3x slower with two BLAS threads per worker)."""
+    them: GP-UCB's scikit-learn fits ran 3x slower with two BLAS threads per worker).
+    threadpoolctl limits only the libraries loaded when it is called, so scipy's BLAS and
+    scikit-learn's OpenMP are loaded first."""
+    import scipy.linalg  # noqa: F401  (loads scipy's OpenBLAS)
+    import sklearn.gaussian_process  # noqa: F401  (loads scikit-learn's OpenMP)
     import torch
     from threadpoolctl import threadpool_limits
 

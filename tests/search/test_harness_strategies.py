@@ -125,3 +125,24 @@ def test_bo_parego_improves_on_its_random_start(table):
     assert len({q.index for q in run.queries}) == 30 and hv[1] > hv[0] + 0.05
     with pytest.raises(ValueError, match="acquisition must be one of"):
         STRATEGIES["bo"](problem, np.random.default_rng(0), make_context(table, problem), acquisition="pi")
+
+
+def _thread_counts(_):
+    import sklearn.gaussian_process  # noqa: F401  (what GP-UCB loads in a worker, after the fork)
+    from threadpoolctl import threadpool_info
+
+    return {info["filepath"].rsplit("/", 1)[-1]: info["num_threads"] for info in threadpool_info()}
+
+
+def test_forked_search_workers_run_every_thread_pool_with_one_thread():
+    """run_many's workers share the cores: a BLAS or OpenMP pool loaded after the limit was
+    set would run at the machine's width in each worker (GP-UCB ran 3x slower that way)."""
+    import multiprocessing as mp
+
+    from nagui.search.harness import _one_thread_each
+
+    with mp.get_context("fork").Pool(2, initializer=_one_thread_each) as pool:
+        counts = pool.map(_thread_counts, range(2))
+    for worker in counts:
+        assert worker, "threadpoolctl found no thread pool in the worker"
+        assert set(worker.values()) == {1}, worker
