@@ -76,24 +76,7 @@ def chooser():
         st.caption("Shown below: the nearest feasible sub-network.")
 
     manual = st.toggle("Adjust blocks by hand", key="dep_manual")
-    mask_text = base
-    if manual:
-        start = BlockMask.parse(base, spec)
-        cols = st.columns(len(EDGES))
-        edges = []
-        for k, ((s, d), col) in enumerate(zip(EDGES, cols)):
-            choices = [c for c in EDGE_STATES if c in spec.edge_choices(k)]
-            edges.append(col.selectbox(f"edge {s}→{d} ({spec.super_cell.ops[k]})", choices,
-                                       index=choices.index(start.edges[k]) if start.edges[k] in choices else 0,
-                                       format_func=STATE_WORDS.get, key=f"dep_edge_{k}::{base}"))
-        cols = st.columns(len(spec.slots))
-        slots = []
-        for si, (n, col) in enumerate(zip(spec.slots, cols)):
-            with col:
-                slots.append("".join("1" if st.checkbox(f"cell {si + 1}.{i + 1}", value=bool(start.slots[si][i]),
-                                                        key=f"dep_slot_{si}_{i}::{base}") else "0"
-                                     for i in range(n)))
-        mask_text = ",".join(edges) + "|" + ",".join(slots)
+    mask_text = hand_adjusted_mask(base) if manual else base
     if deployment.busy():
         st.caption("Another session is measuring a sub-network; a new measurement here waits its turn "
                    "(measurements take turns so they never share the cores).")
@@ -102,7 +85,31 @@ def chooser():
     except MaskError as exc:
         st.error(f"That combination of blocks is not a working network: {exc}")
         return
+    show_subnetwork(record)
 
+
+def hand_adjusted_mask(base: str) -> str:
+    """Edge and slot controls, starting from the chosen ``base`` mask; the mask they spell."""
+    start = BlockMask.parse(base, spec)
+    cols = st.columns(len(EDGES))
+    edges = []
+    for k, ((s, d), col) in enumerate(zip(EDGES, cols)):
+        choices = [c for c in EDGE_STATES if c in spec.edge_choices(k)]
+        edges.append(col.selectbox(f"edge {s}→{d} ({spec.super_cell.ops[k]})", choices,
+                                   index=choices.index(start.edges[k]) if start.edges[k] in choices else 0,
+                                   format_func=STATE_WORDS.get, key=f"dep_edge_{k}::{base}"))
+    cols = st.columns(len(spec.slots))
+    slots = []
+    for si, (n, col) in enumerate(zip(spec.slots, cols)):
+        with col:
+            slots.append("".join("1" if st.checkbox(f"cell {si + 1}.{i + 1}", value=bool(start.slots[si][i]),
+                                                    key=f"dep_slot_{si}_{i}::{base}") else "0"
+                                 for i in range(n)))
+    return ",".join(edges) + "|" + ",".join(slots)
+
+
+def show_subnetwork(record: dict) -> None:
+    """The measured sub-network: its numbers, its cell and macro figures, its place among the others, downloads."""
     st.markdown(f"**Sub-network** `{record['mask']}` → cell `{record['cell']}`, depth {record['depth']}")
     table = table_accuracy(record)
     m = st.columns(4)   # costs on one row, accuracies (with their context) on the next: values stay readable

@@ -8,16 +8,15 @@ import streamlit as st
 
 from nagui.diffusion.constraints import ConstraintError, Constraints
 from nagui.diffusion.generate import GenerateRequest
-from nagui.diffusion.problem import ProblemError
+from nagui.problem import ProblemError, cost_objectives
 from nagui.runs import RunStoreError
 from nagui.space import OPS
-from nagui.viz import axis_label, cell_figure, search_space_scatter, true_front
+from nagui.viz import axis_label, cell_figure, front_frame, search_space_scatter
 from nagui.workflows.generation import BASELINES, load_generation, run_generation
 from nagui.workflows.pipeline import compute_device
 from app_ui.common import benchmark_or_stop, fmt_time, load_benchmark, run_store, task_panel, tasks
 
 DATASETS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120": "ImageNet16-120"}
-COSTS = ["flops", "params"]
 
 bench = benchmark_or_stop()
 table = bench.table
@@ -31,7 +30,7 @@ st.caption("The diffusion engine samples cells, guided by the predictor towards 
 with st.form("generate_form", border=True):
     c1, c2, c3, c4 = st.columns(4)
     dataset = c1.selectbox("Dataset", list(DATASETS), format_func=DATASETS.get, key="gen_dataset")
-    cost_options = COSTS + [f"latency@{d}" for d in bench.devices]
+    cost_options = cost_objectives()
     cost = c2.selectbox("Cost objective", cost_options, index=0, format_func=axis_label, key="gen_cost",
                         help="Accuracy is always the first objective; pick what it is traded against")
     extra = c3.multiselect("More cost objectives", [c for c in cost_options], key="gen_extra",
@@ -139,7 +138,7 @@ if "baseline" in result:
 selected = st.session_state.get(f"gen_selected::{run.id}")
 if selected is None:
     selected = int(df.loc[df[acc_col].idxmax(), "index"])
-fig = search_space_scatter(table, x, acc_col, front=true_front(table, x, acc_col), samples=df,
+fig = search_space_scatter(table, x, acc_col, front=front_frame(table, x, acc_col), samples=df,
                            baseline=base_df, baseline_name=f"baseline: {result.get('baseline', {}).get('strategy')}",
                            selected=selected, one_per_class=True)
 event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"gen_scatter::{run.id}",

@@ -8,7 +8,7 @@ import streamlit as st
 from nagui.space import InvalidArchError
 from nagui.supernet.config import PRESETS
 from nagui.supernet.run_folder import RunFolderError, build_spec
-from nagui.viz import axis_label, macro_figure, search_space_scatter, supercell_figure, true_front
+from nagui.viz import axis_label, macro_figure, search_space_scatter, supercell_figure, front_frame
 from nagui.workflows.pipeline import compute_device
 from nagui.workflows.supernet_runs import (build_run, create_run, is_shipped, origin_of, profile_run, stage_of,
                                            sub_cell_indices, supernet_runs, train_run)
@@ -123,7 +123,7 @@ with right:
     acc_col, cost_col = objectives[0], objectives[1]
     subs = sub_cell_indices(bench, spec)
     sub_df = bench.table.loc[subs, [acc_col, cost_col]].assign(index=subs)
-    fig = search_space_scatter(bench.table, cost_col, acc_col, front=true_front(bench.table, cost_col, acc_col),
+    fig = search_space_scatter(bench.table, cost_col, acc_col, front=front_frame(bench.table, cost_col, acc_col),
                                samples=sub_df, height=380, one_per_class=True)
     fig.for_each_trace(lambda t: t.update(name="its sub-cells") if t.name == "generated" else None)
     st.plotly_chart(fig, key="sn_coverage", config={"displaylogo": False})

@@ -33,7 +33,8 @@ from nagui.data import Benchmark
 from nagui.diffusion import Constraints, DiffusionModel, DiffusionTrainConfig, PredictorSpec
 from nagui.diffusion.evaluate import distribution_distance
 from nagui.diffusion.generate import GenerateRequest, generate
-from nagui.diffusion.problem import Problem, accuracy_predictor
+from nagui.diffusion.problem import accuracy_predictor
+from nagui.problem import Problem
 from nagui.diffusion.sampler import Sampler
 from nagui.diffusion.tables import CellTables
 from nagui.report import markdown_summary

@@ -67,7 +67,8 @@ def main(argv=None) -> int:
     from nagui.search import cost
     from nagui.search import summary as S
     from nagui.search.harness import SINGLE_OBJECTIVE, STRATEGIES, default_models, make_context, run_many
-    from nagui.search.problem import SearchProblem, true_front
+    from nagui.problem import Problem
+    from nagui.search.problem import front_values
     from nagui.viz.search_curves import curves_figure, write_figures
 
     args = parse_args(argv)
@@ -89,10 +90,10 @@ def main(argv=None) -> int:
                      "spent"])
         for dataset in args.datasets.split(","):
             for objectives in args.problems.split(","):
-                problem = SearchProblem.parse(dataset, objectives.replace("+", ","))
+                problem = Problem.parse(dataset, objectives.replace("+", ","))
                 key = f"{dataset} {'+'.join(problem.objectives)}"
                 context = make_context(table, problem)
-                front = true_front(table, problem) if problem.multi else None
+                front = front_values(table, problem) if problem.multi else None
                 optimum = float(table[problem.accuracy].max())
                 curves = {}
                 for name in names:

@@ -50,7 +50,8 @@ def machine() -> dict:
 def part_coverage(args) -> list[dict]:
     from nagui.data import Benchmark
     from nagui.diffusion.generate import load_or_train
-    from nagui.diffusion.problem import PredictorSpec, Problem, accuracy_predictor
+    from nagui.diffusion.problem import PredictorSpec, accuracy_predictor
+    from nagui.problem import Problem
     from nagui.diffusion.tables import CellTables
     from nagui.supernet.build import BuildRequest, build
     from nagui.supernet.coverage import CoverageScorer

@@ -80,7 +80,8 @@ def run_table(args) -> tuple[list[dict], dict]:
     from nagui.search import cost
     from nagui.search import summary as S
     from nagui.search.harness import SINGLE_OBJECTIVE, STRATEGIES, default_models, make_context, run_many
-    from nagui.search.problem import SearchProblem
+    from nagui.objectives import Objective
+    from nagui.problem import Problem
 
     names = list(STRATEGIES) if args.strategies == "all" else args.strategies.split(",")
     unknown = [n for n in names if n not in STRATEGIES]
@@ -91,13 +92,13 @@ def run_table(args) -> tuple[list[dict], dict]:
     missing = [d for d in devices if f"latency@{d}" not in table.columns]
     if missing:
         raise ValueError(f"unknown device {', '.join(missing)}; the table has latency@ for "
-                         + ", ".join(c.split("@")[1] for c in table.columns if c.startswith("latency@")))
+                         + ", ".join(d for d in (Objective.parse(c).device for c in table.columns) if d))
     records, setups = [], {}
     for dataset in args.datasets.split(","):
         train_s = cost.train_seconds(table, dataset)
         for name in names:
             objectives = "test_acc" if name in SINGLE_OBJECTIVE else "test_acc,flops"
-            problem = SearchProblem.parse(dataset, objectives)
+            problem = Problem.parse(dataset, objectives)
             optimum = float(table[problem.accuracy].max())
             start = time.perf_counter()
             runs = run_many(table, problem, name, args.budget, range(args.seeds), args.processes,

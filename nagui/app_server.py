@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .data.sources import REPO_ROOT
+from .errors import NaguiError
 
 APP = REPO_ROOT / "app.py"
 # The distribution's Chromium, headless, as the browser tests and `nagui bench app` drive it
@@ -24,7 +25,7 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-b
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-class AppServerError(RuntimeError):
+class AppServerError(NaguiError, RuntimeError):
     """The app did not start (its log says why)."""
 
 

@@ -11,17 +11,19 @@ from pathlib import Path
 MAX_META_BYTES = 16 * 2**20        # a description larger than this is not one of ours
 
 
-def write_atomically(target: str | Path, data: bytes) -> None:
+def write_atomically(target: str | Path, data: bytes | str) -> None:
     """Temp file beside ``target``, fsync, rename, fsync the folder: ``target`` is the old
-    file or the new one, never a partial one; the temp file is removed on any failure."""
+    file or the new one, never a partial one; the temp file is removed on any failure.
+    The one atomic writer of nagui (text is written as UTF-8); files are readable by all."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            f.write(data.encode() if isinstance(data, str) else data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)                          # mkstemp makes it private
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):

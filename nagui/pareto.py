@@ -8,25 +8,13 @@ the true front scores exactly 1.0. Hypervolume and non-dominated sorting are pym
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
+from .objectives import Objective
+
 REFERENCE = 1.1
-
-
-@dataclass(frozen=True)
-class Objective:
-    """A column of the table (or a measured quantity) and whether more is better."""
-
-    name: str             # e.g. "test_acc@cifar10", "latency@raspi4", "flops"
-    maximise: bool
-
-    @classmethod
-    def parse(cls, name: str) -> "Objective":
-        """Accuracies are maximised, everything else (latency, flops, params) minimised."""
-        return cls(name, maximise=name.split("@")[0].endswith("acc") or "_acc" in name.split("@")[0])
 
 
 def to_minimisation(values: np.ndarray, objectives: Sequence[Objective]) -> np.ndarray:
@@ -38,6 +26,37 @@ def to_minimisation(values: np.ndarray, objectives: Sequence[Objective]) -> np.n
         if o.maximise:
             f[:, j] = -f[:, j]
     return f
+
+
+def table_minimisation(table, objectives: Sequence[str | Objective]) -> np.ndarray:
+    """(n, m) all-minimisation values of a table's objective columns (a clear KeyError for
+    a column the table lacks)."""
+    objs = [o if isinstance(o, Objective) else Objective.parse(o) for o in objectives]
+    missing = [o.name for o in objs if o.name not in table.columns]
+    if missing:
+        raise KeyError(f"unknown column(s) {missing}; known: {', '.join(map(str, table.columns))}")
+    return to_minimisation(table[[o.name for o in objs]].to_numpy(np.float64), objs)
+
+
+def true_front(table, objectives: Sequence[str | Objective]) -> np.ndarray:
+    """Row positions of the table's non-dominated rows over ``objectives`` (accuracies
+    maximised, costs minimised; rows with a missing value excluded). The one true-front
+    function: the benchmark, the search harness and the figures all use it."""
+    return non_dominated(table_minimisation(table, objectives))
+
+
+def record_matrix(records: Sequence[Mapping], keys: Sequence[str]) -> np.ndarray:
+    """(n, len(keys)) float values of dict records (NaN where a key is missing or None)."""
+    return np.array([[np.nan if r.get(k) is None else float(r[k]) for k in keys] for r in records],
+                    dtype=np.float64).reshape(len(records), len(keys))
+
+
+def record_front(records: Sequence[Mapping], objectives: Sequence[str]) -> list:
+    """The non-dominated dict records over ``objectives`` (their keys), in input order."""
+    if not records:
+        return []
+    f = to_minimisation(record_matrix(records, objectives), [Objective.parse(k) for k in objectives])
+    return [records[i] for i in non_dominated(f)]
 
 
 def non_dominated(f: np.ndarray) -> np.ndarray:

@@ -18,8 +18,13 @@ import sqlite3
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from .checkpoint_files import write_atomically
+from .errors import NaguiError
+from .tasks import Cancelled
 
 STATUSES = ("running", "done", "failed", "cancelled", "interrupted")
 _KIND = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
@@ -39,7 +44,7 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
-class RunStoreError(ValueError):
+class RunStoreError(NaguiError, ValueError):
     """A bad run id, kind or file name, or a run that does not exist."""
 
 
@@ -145,6 +150,18 @@ class RunStore:
                        (run_id, kind, name, status, time.time(), pid, str(path), json.dumps(params),
                         json.dumps(summary or {})))
 
+    @contextmanager
+    def recording(self, run: Run):
+        """The one place a run's failure is recorded: if the block raises, the run is marked
+        ``cancelled`` (a :class:`~nagui.tasks.Cancelled`) or ``failed``, with the error, and
+        the exception goes on. The block marks the run ``done`` itself."""
+        try:
+            yield run
+        except BaseException as exc:
+            self.update(run.id, "cancelled" if isinstance(exc, Cancelled) else "failed",
+                        summary={"error": str(exc) or type(exc).__name__})
+            raise
+
     def update(self, run_id: str, status: str | None = None, summary: dict | None = None,
                params: dict | None = None) -> Run:
         """Set the status (``done``/``failed``/``cancelled`` also stamp the finish time) and
@@ -193,12 +210,7 @@ class RunStore:
     def write_json(self, run: Run, name: str, obj) -> Path:
         """Write ``obj`` as JSON into the run folder atomically (temp file, fsync, rename)."""
         path = run.file(name)
-        tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-        with open(tmp, "w") as f:
-            json.dump(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_atomically(path, json.dumps(obj))
         return path
 
     def read_json(self, run: Run, name: str):

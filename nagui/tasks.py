@@ -18,6 +18,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .errors import NaguiError
+
 log = logging.getLogger(__name__)
 
 
@@ -26,12 +28,11 @@ class Cancelled(Exception):
 
 
 def readable_error(exc: BaseException) -> str:
-    """One line for the page: the message of nagui's own (ValueError-like) errors as is,
-    anything else prefixed with its type."""
-    text = str(exc).strip() or type(exc).__name__
-    if isinstance(exc, (ValueError, LookupError, OSError, RuntimeError)) and type(exc).__module__.startswith("nagui"):
-        return text
-    return f"{type(exc).__name__}: {text}"
+    """One line for the page: a :class:`NaguiError`'s message as is, anything else
+    prefixed with its type."""
+    if isinstance(exc, NaguiError):
+        return exc.user_message
+    return f"{type(exc).__name__}: {str(exc).strip() or type(exc).__name__}"
 
 
 @dataclass

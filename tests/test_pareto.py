@@ -27,7 +27,7 @@ def test_hypervolume_ratio():
 
 
 def test_to_minimisation_negates_maximised():
-    f = to_minimisation(np.array([[90.0, 10.0]]), [Objective("acc", True), Objective("flops", False)])
+    f = to_minimisation(np.array([[90.0, 10.0]]), [Objective("acc"), Objective("flops")])
     assert f.tolist() == [[-90.0, 10.0]]
 
 

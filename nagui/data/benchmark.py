@@ -14,8 +14,8 @@ Columns follow ``<metric>@<dataset or device>`` (see :data:`COLUMN_DOCS`):
   Values below 10% of the device's median are measurement artefacts (most are cells
   whose output is disconnected) and are set to NaN; ``Benchmark.latency_artefacts``
   counts them per device.
-- ``flops`` (MFLOPs, NB201 convention, CIFAR-10 network) and ``params`` (M): computed
-  by :mod:`nagui.measure.flops`.
+- the computed objectives of :mod:`nagui.objectives` (``flops``: MFLOPs, NB201
+  convention, CIFAR-10 network; ``params``: M; ...), one column each.
 - ``canonical_id``: the smallest NB201 index of the cell's isomorphism class (NB201's
   rule, 6,466 classes); ``output_connected``: False for the cells whose output is zero.
 """
@@ -30,7 +30,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..space import Arch, InvalidArchError, is_output_connected, iso_key, table_cost
+from ..objectives import computed_columns, computed_kinds
+from ..pareto import true_front
+from ..space import Arch, InvalidArchError, is_output_connected, iso_key
 from .manifest import NB201_FILES
 from .sources import DataError, resolve_data_dir, verified_path
 
@@ -62,8 +64,7 @@ def _column_docs() -> dict[str, str]:
         docs[column("test_acc_12ep", ds)] = f"{ds} test accuracy (%), 12 epochs"
     for dev in DEVICES:
         docs[column("latency", dev)] = f"latency on {dev} (ms per image; near-zero artefacts = NaN)"
-    docs["flops"] = "MFLOPs per 32x32 image, NB201 convention, CIFAR-10 network"
-    docs["params"] = "parameters (M), CIFAR-10 network"
+    docs.update({k.name: k.doc for k in computed_kinds()})
     return docs
 
 
@@ -164,14 +165,7 @@ class Benchmark:
     def pareto_front(self, objectives: Sequence[str]) -> np.ndarray:
         """NB201 indices of the true Pareto front over these columns (accuracies maximised,
         costs minimised; cells with a missing value excluded). Not counted as queries."""
-        from ..pareto import Objective, non_dominated, to_minimisation
-
-        objs = [Objective.parse(name) for name in objectives]
-        for o in objs:
-            if o.name not in self.table.columns:
-                raise KeyError(f"unknown metric {o.name!r}; known: {', '.join(self.metrics)}")
-        f = to_minimisation(self.table[[o.name for o in objs]].to_numpy(np.float64), objs)
-        return self.table.index.to_numpy()[non_dominated(f)]
+        return self.table.index.to_numpy()[true_front(self.table, objectives)]
 
     def __len__(self) -> int:
         return len(self.table)
@@ -205,7 +199,7 @@ def build_table(root: Path) -> tuple[pd.DataFrame, dict[str, int]]:
     cols.update(latency)
 
     op_indices = np.array([a.indices for a in archs])
-    cols["flops"], cols["params"] = table_cost(op_indices)
+    cols.update(computed_columns(op_indices))
 
     keys = [iso_key(a) for a in archs]
     first: dict[str, int] = {}

@@ -13,6 +13,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from ..errors import NaguiError
 from ..space import OPS
 from .benchmark import COLUMN_DOCS, DATASETS, DEVICES, column
 
@@ -45,7 +46,7 @@ def column_groups() -> dict[str, tuple[str, ...]]:
     }
 
 
-class FilterError(ValueError):
+class FilterError(NaguiError, ValueError):
     """Filter values that cannot select cells (unknown op, empty or non-finite range)."""
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..checkpoint_files import write_atomically
+from ..errors import NaguiError
 
 from .manifest import GITHUB_RAW, NB201_FILES, SourceFile
 
@@ -34,7 +35,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
 
 
-class DataError(RuntimeError):
+class DataError(NaguiError, RuntimeError):
     """Data missing, corrupt or unreadable; the message names the file and the fix."""
 
 

@@ -15,9 +15,10 @@
 from .constraints import ConstraintError, Constraints, InfeasibleConstraintsError, parse_latency_limit
 from .guidance import Guidance, PreferenceError, parse_preferences, spread_preferences
 from .model import DiffusionCheckpointError, DiffusionModel, DiffusionTrainConfig
-from .problem import PredictorSpec, Problem, ProblemError
+from ..problem import Problem, ProblemError
+from .problem import PredictorSpec
 from .sampler import Sampler, Samples
-from .space import NB201CellSpace, SearchSpace
+from ..space.cell_space import NB201CellSpace, SearchSpace
 
 __all__ = ["ConstraintError", "Constraints", "DiffusionCheckpointError", "DiffusionModel", "DiffusionTrainConfig",
            "Guidance", "InfeasibleConstraintsError", "NB201CellSpace", "PredictorSpec", "Problem", "ProblemError",

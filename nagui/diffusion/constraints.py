@@ -15,14 +15,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import NaguiError
 from ..space import OPS
 
 
-class ConstraintError(ValueError):
+class ConstraintError(NaguiError, ValueError):
     """A constraint that cannot be parsed or names an unknown device/op."""
 
 
-class InfeasibleConstraintsError(ValueError):
+class InfeasibleConstraintsError(NaguiError, ValueError):
     """No cell satisfies all the constraints."""
 
 

@@ -15,10 +15,12 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ..objectives import Objective
 from .constraints import Constraints
 from .evaluate import generation_metrics
 from .model import DiffusionModel, DiffusionTrainConfig
-from .problem import PredictorSpec, Problem, accuracy_predictor, build_guidance
+from ..problem import Problem
+from .problem import PredictorSpec, accuracy_predictor, build_guidance
 from .sampler import Sampler, Samples
 from .tables import CellTables
 
@@ -111,12 +113,7 @@ def sample_records(samples: Samples, problem: Problem, predictor, tables: CellTa
                                         "std": float(pred.std[i, pred.objectives.index(problem.accuracy)]),
                                         "lo90": float(lo[i]), "hi90": float(hi[i]), "source": "predictor"}}
         for c in problem.costs:
-            if c.startswith("latency@"):
-                measured = float(tables.column(c)[flat[i]])
-                value = measured if np.isfinite(measured) else float(tables.filled_latency(c.split("@")[1])[flat[i]])
-                source = "HW-NAS-Bench measurement" if np.isfinite(measured) else "regression on the other devices"
-            else:
-                value, source = float(tables.column(c)[flat[i]]), "computed (NB201 convention)"
+            value, source = _cost_value(tables, c, flat[i])
             predicted[c] = {"mean": value, "std": 0.0, "lo90": value, "hi90": value, "source": source}
         record = {"arch": arch.to_str(), "index": int(rows[i]), "predicted": predicted,
                   "truth": {c: (None if not np.isfinite(v) else float(v)) for c, v in truth.iloc[i].items()},
@@ -125,6 +122,16 @@ def sample_records(samples: Samples, problem: Problem, predictor, tables: CellTa
             record["preference"] = [round(float(w), 6) for w in samples.preferences[i]]
         out.append(record)
     return out
+
+
+def _cost_value(tables, name: str, flat: int) -> tuple[float, str]:
+    """A cost objective's value for one cell (space order) and where it comes from."""
+    value = float(tables.column(name)[flat])
+    if Objective.parse(name).device is None:
+        return value, "computed (NB201 convention)"
+    if np.isfinite(value):
+        return value, "HW-NAS-Bench measurement"
+    return float(tables.guide_values(name)[flat]), "regression on the other devices"
 
 
 def generate(bench, request: GenerateRequest, model: DiffusionModel, predictor=None, device: str = "cpu",

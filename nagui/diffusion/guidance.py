@@ -23,6 +23,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..errors import NaguiError
 from ..pareto import non_dominated
 from .constraints import Constraints
 from .objectives import GuidanceObjective, TableObjective
@@ -30,7 +31,7 @@ from .objectives import GuidanceObjective, TableObjective
 SCALARISATIONS = ("chebyshev", "weighted")
 
 
-class PreferenceError(ValueError):
+class PreferenceError(NaguiError, ValueError):
     """Preference weights that are not one non-negative number per objective."""
 
 

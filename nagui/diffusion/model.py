@@ -18,15 +18,16 @@ from torch.nn import functional as F
 
 from .. import __version__
 from ..checkpoint_files import read_meta, read_tensors, save_checkpoint
+from ..errors import NaguiError
 from .denoiser import DenoiserConfig, GraphDenoiser
 from .schedule import SCHEDULES, make_schedule
-from .space import NB201CellSpace, SearchSpace
+from ..space.cell_space import NB201CellSpace, SearchSpace
 
 CHECKPOINT_FORMAT = "nagui-diffusion/1"
 SPACES = {"nb201-cell": NB201CellSpace}
 
 
-class DiffusionCheckpointError(RuntimeError):
+class DiffusionCheckpointError(NaguiError, RuntimeError):
     """A diffusion checkpoint that is missing, unreadable, or from another config."""
 
 

@@ -19,8 +19,9 @@ from typing import Protocol
 import numpy as np
 import torch
 
+from ..objectives import Objective
 from ..predictor.encoding import FEATURES, NUM_NODES
-from ..space import NODE_TYPES, OPS
+from ..space import NODE_TYPES, OPS, flat_index
 
 _OP_TYPE = torch.tensor([NODE_TYPES.index(op) for op in OPS])
 
@@ -54,7 +55,7 @@ class PredictorObjective:
             raise KeyError(f"no objective {name!r}; the guiding predictor has {list(predictor.objectives)}")
         self.predictor, self.name = predictor, name
         self.col = predictor.objectives.index(name)
-        self.maximise = "acc" in name.split("@")[0]
+        self.maximise = Objective.parse(name).maximise
 
     def value(self, p: torch.Tensor) -> torch.Tensor:
         x = soft_cell_encoding(p)
@@ -78,7 +79,7 @@ class TableObjective:
         if not np.isfinite(v).all():
             raise ValueError(f"{name}: the table has {int((~np.isfinite(v)).sum())} missing values; fill them first")
         v = np.log(v) if log else v
-        self.name, self.maximise = name, "acc" in name.split("@")[0]
+        self.name, self.maximise = name, Objective.parse(name).maximise
         self.mean, self.std = float(v.mean()), float(v.std() or 1.0)
         self.n, self.k = num_nodes, num_categories
         self.table = torch.tensor((v - self.mean) / self.std, dtype=torch.float32)
@@ -87,8 +88,7 @@ class TableObjective:
         table = self.table.to(p.device)
         if not p.requires_grad and bool(((p == 0) | (p == 1)).all()) and bool((p.sum(-1) == 1).all()):
             # concrete cells (calibration, the corrector): look them up, no expectation needed
-            place = self.k ** torch.arange(self.n - 1, -1, -1, device=p.device)
-            return table[(p.argmax(-1) * place).sum(-1)]
+            return table[flat_index(p.argmax(-1), self.k)]
         out = table.reshape(self.k, -1)                                   # K, K**(N-1)
         out = torch.einsum("bk,kr->br", p[:, 0], out)                     # B, K**(N-1)
         for i in range(1, self.n):

@@ -1,9 +1,7 @@
-"""A generation problem (dataset + objectives) and the models that guide it.
+"""The models that guide generation for a :class:`~nagui.problem.Problem`.
 
-Objectives are named as on the command line: ``test_acc`` (the dataset's test accuracy,
-maximised), ``flops``, ``params``, ``latency@DEVICE`` (or just ``DEVICE``), all minimised.
 Accuracy is what has to be learnt: the guiding predictor is built under a stated label
-protocol (:func:`accuracy_predictor`). FLOPs, params and device latencies are free
+protocol (:func:`accuracy_predictor`). Computed costs and device latencies are free
 (computed, or measured once for every cell by HW-NAS-Bench), so they guide through
 :class:`TableObjective` exactly.
 """
@@ -18,7 +16,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..data.benchmark import DATASETS, DEVICES, column
+from ..data.benchmark import DATASETS, column
+from ..problem import Problem, ProblemError
 from ..space import Arch
 from .constraints import Constraints
 from .guidance import Guidance
@@ -27,53 +26,6 @@ from .tables import CellTables
 
 log = logging.getLogger(__name__)
 LABEL_PROTOCOLS = ("transfer", "all")
-
-
-class ProblemError(ValueError):
-    """An unknown dataset or objective."""
-
-
-def parse_objective(name: str, dataset: str) -> str:
-    """Command-line objective -> table column."""
-    name = name.strip()
-    if name in ("test_acc", "acc", "accuracy", column("test_acc", dataset)):
-        return column("test_acc", dataset)
-    if name in ("flops", "params"):
-        return name
-    device = name.split("@", 1)[1] if name.startswith("latency@") else name
-    if device in DEVICES:
-        return column("latency", device)
-    raise ProblemError(f"unknown objective {name!r}; use test_acc, flops, params, latency@DEVICE or DEVICE "
-                       f"(devices: {', '.join(DEVICES)})")
-
-
-@dataclass(frozen=True)
-class Problem:
-    dataset: str
-    objectives: tuple[str, ...]      # table columns; the first accuracy column is the learnt one
-
-    @classmethod
-    def parse(cls, dataset: str, objectives: str | Sequence[str]) -> "Problem":
-        if dataset not in DATASETS:
-            raise ProblemError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
-        names = objectives.split(",") if isinstance(objectives, str) else list(objectives)
-        cols = tuple(parse_objective(n, dataset) for n in names if n.strip())
-        if not cols:
-            raise ProblemError("give at least one objective, e.g. test_acc,flops")
-        if len(set(cols)) != len(cols):
-            raise ProblemError(f"objectives repeat: {list(cols)}")
-        accs = [c for c in cols if c.startswith("test_acc@")]
-        if len(accs) != 1:
-            raise ProblemError(f"objectives need exactly one accuracy (test_acc), got {list(cols)}")
-        return cls(dataset, cols)
-
-    @property
-    def accuracy(self) -> str:
-        return column("test_acc", self.dataset)
-
-    @property
-    def costs(self) -> tuple[str, ...]:
-        return tuple(c for c in self.objectives if c != self.accuracy)
 
 
 @dataclass(frozen=True)
@@ -185,8 +137,8 @@ def build_guidance(problem: Problem, acc_predictor, tables: CellTables, constrai
         if name == problem.accuracy:
             terms.append(PredictorObjective(acc_predictor, name))
         else:
-            values = tables.filled_latency(name.split("@")[1]) if name.startswith("latency@") else tables.column(name)
-            terms.append(TableObjective(name, values, space.num_nodes, space.num_categories, log=cost_log))
+            terms.append(TableObjective(name, tables.guide_values(name), space.num_nodes, space.num_categories,
+                                        log=cost_log))
     limits = []
     if constraints.max_flops is not None:
         limits.append(("flops", tables.column("flops"), constraints.max_flops))

@@ -3,22 +3,23 @@
 :class:`NB201CellSpace` enumerates cells in row-major order of their op indices, the
 benchmark table in NB201's order; :class:`CellTables` holds the columns the engine needs
 (accuracies for evaluation, free costs for guidance and constraints) re-ordered to the
-space's order. FLOPs and params are computed, so they exist without the table.
+space's order. Computed objectives (FLOPs, params, ...) exist without the table.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..space import Arch, table_cost
-from .space import NB201CellSpace
+from ..objectives import Objective, computed_columns
+from ..space import Arch
+from ..space.cell_space import NB201CellSpace
 
 
 class CellTables:
     def __init__(self, bench=None, space: NB201CellSpace | None = None):
         self.space = space or NB201CellSpace()
         self.bench = bench
-        flops, params = table_cost(self.space.all_indices.numpy())
-        self._columns: dict[str, np.ndarray] = {"flops": flops, "params": params}
+        self._columns: dict[str, np.ndarray] = computed_columns(self.space.all_indices.numpy())
+        self._computed = tuple(self._columns)
         self.table_row = None                     # flat order -> table row
         if bench is not None:
             idx = np.array([Arch.from_str(s).indices for s in bench.table["arch"]])
@@ -30,11 +31,18 @@ class CellTables:
         """(15625,) values of a table column in the space's order (NaN where missing)."""
         if name not in self._columns:
             if self.bench is None:
-                raise KeyError(f"{name!r} needs the NB201 table (load a Benchmark); without it only flops, params")
+                raise KeyError(f"{name!r} needs the NB201 table (load a Benchmark); without it only "
+                               f"{', '.join(self._computed)}")
             if name not in self.bench.table.columns:
                 raise KeyError(f"unknown metric {name!r}; known: {', '.join(self.bench.metrics)}")
             self._columns[name] = self.bench.table[name].to_numpy(np.float64)[self.table_row]
         return self._columns[name]
+
+    def guide_values(self, name: str) -> np.ndarray:
+        """(15625,) values of an objective for guidance and coverage: the column itself, or
+        for a device measurement, the column with its missing values filled."""
+        device = Objective.parse(name).device
+        return self.filled_latency(device) if device else self.column(name)
 
     def filled_latency(self, device: str) -> np.ndarray:
         """Latency on ``device`` with the table's missing values (artefacts) filled by a

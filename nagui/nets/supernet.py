@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..errors import NaguiError
 from ..space import EDGES, Arch, is_output_connected, live_edges
 from .cell import InferCell, ResNetBasicblock, make_op
 
@@ -28,7 +29,7 @@ STAGES = 3
 MAX_SLOTS = 5
 
 
-class MaskError(ValueError):
+class MaskError(NaguiError, ValueError):
     """A block mask that cannot be built (bad text, wrong shape, disconnected cell, empty stage)."""
 
 

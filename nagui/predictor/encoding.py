@@ -23,7 +23,7 @@ from typing import Iterable
 import numpy as np
 import torch
 
-from ..space import ADJACENCY, NODE_TYPES, OPS, Arch, live_edges
+from ..space import ADJACENCY, NODE_TYPES, OPS, Arch, flat_index, live_edges
 
 NUM_NODES = ADJACENCY.shape[0]
 NUM_TYPES = len(NODE_TYPES)
@@ -31,7 +31,6 @@ FEATURES = NUM_TYPES + len(OPS)
 DEAD = slice(NUM_TYPES, FEATURES)    # the dead-op channels
 OP_NODES = slice(1, NUM_NODES - 1)   # the 6 nodes that carry an edge's op (input/output are fixed)
 _OP_TYPE = np.array([NODE_TYPES.index(op) for op in OPS])
-_POWERS = len(OPS) ** np.arange(5, -1, -1)
 
 
 @lru_cache(maxsize=1)
@@ -53,7 +52,7 @@ def encode_indices(op_indices: np.ndarray, split_dead: bool = True) -> torch.Ten
     rows = np.repeat(np.arange(n), 6)
     nodes = np.tile(np.arange(1, 7), n)
     if split_dead:
-        live = _live_table()[idx @ _POWERS].astype(bool).ravel()           # n*6
+        live = _live_table()[flat_index(idx)].astype(bool).ravel()           # n*6
         shown = np.where(live, idx.ravel(), OPS.index("none"))
         x[rows, nodes, _OP_TYPE[shown]] = 1.0
         dead_rows = ~live & (idx.ravel() != OPS.index("none"))

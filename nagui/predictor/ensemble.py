@@ -27,56 +27,28 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
-from .. import __version__
-from ..checkpoint_files import read_meta, read_tensors, save_checkpoint
+from ..checkpoint_files import save_checkpoint
 from ..space import OPS, Arch, table_cost
 from . import isomorphs, units
 from .calibration import IntervalModel, calibrated, conservative
+from .checkpoint import CHECKPOINT_FORMAT, META_NAME, WEIGHTS_NAME, CheckpointError, checkpoint_meta, read_checkpoint
 from .encoding import encode, encode_indices
 from .model import CellGNN, ModelConfig
-from .noise import soft_marginal
+from .training import TrainConfig, train_member
 
 log = logging.getLogger(__name__)
 
 FREE_OBJECTIVES: tuple[str, ...] = ("flops", "params")
-CHECKPOINT_FORMAT = "nagui-predictor/1"
-
-
-class CheckpointError(RuntimeError):
-    """A predictor checkpoint that is missing, unreadable, or from another config."""
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    members: int = 4            # ensemble size (each member leaves out 1/members of the cells)
-    epochs: int = 300           # passes over the labelled cells (full batch up to batch_size cells)
-    batch_size: int = 1024      # labelled cells per step above this size
-    lr: float = 2e-3
-    weight_decay: float = 1e-4
-    rank_weight: float = 1.0    # weight of the pairwise ranking loss
-    rank_pairs: int = 512       # cells per step entering the ranking loss (bounds its cost)
-    aux_weight: float = 0.2     # weight of the free flops/params task on all cells
-    aux_batch: int = 128        # cells per step for it
-    holdout: bool = True        # each member leaves out one fold (needed for calibration)
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        for name in ("members", "epochs", "batch_size", "rank_pairs", "aux_batch"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"TrainConfig.{name} must be a positive int, got {value!r}")
 
 
 @lru_cache(maxsize=2)
@@ -229,7 +201,7 @@ class Predictor:
             rows = np.nonzero(np.concatenate([in_bag[m], in_bag[m][source]]))[0]   # copies follow their cell
             torch.manual_seed(cfg.seed * 1009 + m)
             model = CellGNN(model_config)
-            _train_member(model, x_all[rows], torch.tensor(y_all[rows], dtype=torch.float32), pool_x, pool_z,
+            train_member(model, x_all[rows], torch.tensor(y_all[rows], dtype=torch.float32), pool_x, pool_z,
                           free_cols, cfg, noise_aware, rng)
             members.append(model.eval())
             if progress:
@@ -363,133 +335,17 @@ class Predictor:
 
     # ---- checkpoints -----------------------------------------------------------------
     def config_dict(self) -> dict:
-        return {
-            "format": CHECKPOINT_FORMAT,
-            "nagui_version": __version__,
-            "model": self.model_config.to_dict(),
-            "train": asdict(self.train_config),
-            "members": len(self.members),
-            "norm_mean": self.norm_mean.tolist(),
-            "norm_std": self.norm_std.tolist(),
-            "calibration": self.calibration.tolist(),
-            "intervals": [m.to_dict() for m in self.intervals],
-            "transforms": list(self.transforms),
-            "protocol": self.protocol,
-        }
+        return checkpoint_meta(self)
 
     def save(self, directory: str | Path) -> Path:
         """Write ``predictor.json`` (rebuilds the model) and ``weights.safetensors``; atomic per file."""
         tensors = {f"member{i}.{k}": v for i, m in enumerate(self.members) for k, v in m.state_dict().items()}
-        return save_checkpoint(directory, tensors, self.config_dict(), "predictor.json", "weights.safetensors",
-                               CHECKPOINT_FORMAT)
+        return save_checkpoint(directory, tensors, self.config_dict(), META_NAME, WEIGHTS_NAME, CHECKPOINT_FORMAT)
 
     @classmethod
     def load(cls, directory: str | Path, expect_objectives: Sequence[str] | None = None) -> "Predictor":
         """Rebuild from :meth:`save`'s files. Raises :class:`CheckpointError` naming what does not fit."""
-        directory = Path(directory)
-        cfg, config_path, weights_path = read_meta(directory, "predictor.json", "weights.safetensors",
-                                                   CHECKPOINT_FORMAT, CheckpointError, "predictor checkpoint")
-        try:
-            model_config = ModelConfig.from_dict(cfg["model"])
-            train_config = TrainConfig(**cfg["train"])
-            n_members = int(cfg["members"])
-            norm_mean, norm_std, calib = (np.asarray(cfg[k], dtype=np.float64)
-                                          for k in ("norm_mean", "norm_std", "calibration"))
-            # checkpoints written before intervals/transforms were recorded: a scale per
-            # objective and the default transforms, as they were fitted
-            intervals = ([IntervalModel.from_dict(d) for d in cfg["intervals"]] if "intervals" in cfg else
-                         [IntervalModel(float(c), method="out-of-bag scale (older checkpoint)") for c in calib])
-            transforms = [units.check_transform(k) for k in cfg.get("transforms") or
-                          [units.default_transform(o) for o in model_config.objectives]]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise CheckpointError(f"{config_path} does not describe a predictor: {exc}") from None
-        j = len(model_config.objectives)
-        if not (norm_mean.shape == norm_std.shape == calib.shape == (j,)) or len(intervals) != j \
-                or len(transforms) != j:
-            raise CheckpointError(f"{config_path}: normalisation/calibration/interval/transform lists must have {j} "
-                                  f"entries (one per objective), got {norm_mean.shape[0]}, {norm_std.shape[0]}, "
-                                  f"{calib.shape[0]}, {len(intervals)}, {len(transforms)}")
-        if expect_objectives is not None and tuple(expect_objectives) != model_config.objectives:
-            raise CheckpointError(f"checkpoint {directory} predicts {list(model_config.objectives)}, "
-                                  f"but {list(expect_objectives)} were asked for")
-        tensors = read_tensors(weights_path, CheckpointError)
-        members = []
-        problems: list[str] = []
-        for i in range(n_members):
-            model = CellGNN(model_config)
-            expected = model.state_dict()
-            prefix = f"member{i}."
-            found = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-            for name, tensor in expected.items():
-                if name not in found:
-                    problems.append(f"missing tensor {prefix}{name} {tuple(tensor.shape)}")
-                elif tuple(found[name].shape) != tuple(tensor.shape):
-                    problems.append(f"tensor {prefix}{name}: checkpoint {tuple(found[name].shape)}, "
-                                    f"config expects {tuple(tensor.shape)}")
-            problems += [f"unexpected tensor {prefix}{k}" for k in found if k not in expected]
-            if not problems:
-                model.load_state_dict(found)
-                members.append(model)
-        extra = [k for k in tensors if not any(k.startswith(f"member{i}.") for i in range(n_members))]
-        problems += [f"unexpected tensor {k}" for k in extra[:3]]
-        if problems:
-            raise CheckpointError(
-                f"weights in {weights_path} do not fit the config in {config_path} "
-                f"(objectives {list(model_config.objectives)}, hidden={model_config.hidden}, "
-                f"layers={model_config.layers}, noise_aware={model_config.noise_aware}, members={n_members}): "
-                f"{len(problems)} problem(s), first: " + "; ".join(problems[:3]))
-        return cls(model_config, train_config, members, norm_mean, norm_std, intervals, cfg.get("protocol", {}),
-                   transforms)
+        return cls(**read_checkpoint(directory, expect_objectives))
 
 
-def _rank_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Logistic loss on the order of every pair with different targets. (n,), (n,) -> scalar."""
-    diff_p = pred[:, None] - pred[None, :]
-    sign = torch.sign(target[:, None] - target[None, :])
-    mask = sign != 0
-    if not mask.any():
-        return pred.sum() * 0.0
-    return F.softplus(-sign * diff_p)[mask].mean()
-
-
-def _train_member(model: CellGNN, x: torch.Tensor, y: torch.Tensor, pool_x: torch.Tensor, pool_z: torch.Tensor,
-                  free_cols: list[int], cfg: TrainConfig, noise_aware: bool, rng: np.random.Generator) -> None:
-    """Train one member in place. x (n, 8, T), y (n, J) normalised with NaN for missing."""
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    n = x.shape[0]
-    steps_per_epoch = max(1, math.ceil(n / cfg.batch_size))
-    total = cfg.epochs * steps_per_epoch
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, total)
-    known = torch.isfinite(y)
-    y0 = torch.nan_to_num(y)
-    labelled_cols = [j for j in range(y.shape[1]) if j not in free_cols and known[:, j].any()]
-    gen = torch.Generator().manual_seed(int(rng.integers(2 ** 31)))
-    model.train()
-    for step in range(total):
-        rows = torch.randperm(n, generator=gen)[: cfg.batch_size] if n > cfg.batch_size else torch.arange(n)
-        xb, yb, kb = x[rows], y0[rows], known[rows]
-        tb = None
-        if noise_aware:
-            tb = torch.rand(len(rows), generator=gen)
-            xb = soft_marginal(xb, tb)
-        out = model(xb, tb)                                                       # B, J
-        loss = ((out - yb) ** 2 * kb).sum() / kb.sum().clamp(min=1)
-        if cfg.rank_weight:
-            for j in labelled_cols:
-                idx = torch.nonzero(kb[:, j]).flatten()
-                if len(idx) > cfg.rank_pairs:
-                    idx = idx[torch.randperm(len(idx), generator=gen)[: cfg.rank_pairs]]
-                if len(idx) > 1:
-                    loss = loss + cfg.rank_weight * _rank_loss(out[idx, j], yb[idx, j]) / len(labelled_cols)
-        if cfg.aux_weight:
-            pick = torch.randint(0, pool_x.shape[0], (cfg.aux_batch,), generator=gen)
-            px, pt = pool_x[pick], None
-            if noise_aware:
-                pt = torch.rand(len(pick), generator=gen)
-                px = soft_marginal(px, pt)
-            loss = loss + cfg.aux_weight * ((model(px, pt)[:, free_cols] - pool_z[pick]) ** 2).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-    model.eval()
+__all__ = ["FREE_OBJECTIVES", "CheckpointError", "Prediction", "Predictor", "TrainConfig"]

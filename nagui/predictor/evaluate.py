@@ -120,7 +120,7 @@ def run_plain(bench: Benchmark, dataset: str, sizes: Sequence[int], seeds: Seque
                                    f"{int(rest.sum())} cells"}
                 records.append(rec)
                 if baselines:
-                    y = np.log(truth) if o.startswith("latency") else truth
+                    y = units.forward(truth, units.default_transform(o))
                     for name, p in tree_baselines(x_all[idx], y[idx], x_all, seed).items():
                         records.append({**rec, "method": name, **rank_scores(p[rest], truth[rest]),
                                         "coverage90": None, "coverage90_top5": None, "fit_s": None,

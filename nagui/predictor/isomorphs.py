@@ -19,8 +19,9 @@ from typing import Sequence
 import numpy as np
 
 from ..space import OPS, Arch, iso_key
+from ..space.flat import place_values
 
-_POWERS = len(OPS) ** np.arange(5, -1, -1)
+_POWERS = place_values()
 
 
 @lru_cache(maxsize=1)

@@ -22,6 +22,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ..errors import NaguiError
+from ..objectives import Objective
 from ..space import Arch
 from .ensemble import FREE_OBJECTIVES, Predictor, TrainConfig
 from . import units
@@ -32,22 +34,13 @@ INTERVAL = 0.9
 RUN_KIND = "predictor"
 
 
-class PredictorSetupError(ValueError):
+class PredictorSetupError(NaguiError, ValueError):
     """A training or evaluation request that cannot be served, said in words."""
 
 
 def objective_unit(objective: str) -> str:
     """The unit of a table column: ``%`` for accuracies, ``ms`` latencies, ``MFLOPs``, ``M`` params."""
-    metric = objective.split("@")[0]
-    if "acc" in metric:
-        return "%"
-    if metric.startswith("latency"):
-        return "ms"
-    if metric == "flops":
-        return "MFLOPs"
-    if metric == "params":
-        return "M params"
-    return ""
+    return Objective.parse(objective).unit
 
 
 def learnt_objectives(predictor: Predictor) -> list[str]:
@@ -320,7 +313,7 @@ def train_predictor_run(store, bench, objectives: Sequence[str], train_size: int
     params = {"objectives": objectives, "train_size": int(train_size), "members": config.members,
               "epochs": config.epochs, "seed": seed, "noise_aware": noise_aware}
     run = store.create(RUN_KIND, params, name=f"{', '.join(objectives)} · {int(train_size):,} cells")
-    try:
+    with store.recording(run):
         report(f"training on {int(train_size):,} random cells", 0.02)
         predictor = train_on_random_cells(
             bench, objectives, train_size, members=members, epochs=epochs, seed=seed, noise_aware=noise_aware,
@@ -334,7 +327,3 @@ def train_predictor_run(store, bench, objectives: Sequence[str], train_size: int
                    "protocol": describe_protocol(predictor)}
         run = store.update(run.id, "done", summary=summary)
         return run, predictor, evaluation
-    except BaseException as exc:
-        cancelled = type(exc).__name__ == "Cancelled"
-        store.update(run.id, "cancelled" if cancelled else "failed", summary={"error": str(exc) or type(exc).__name__})
-        raise

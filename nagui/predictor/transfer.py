@@ -31,7 +31,8 @@ from ..space import Arch
 from . import units
 from .calibration import IntervalModel, calibrated, conservative
 from .encoding import encode
-from .ensemble import FREE_OBJECTIVES, Predictor, TrainConfig, _rank_loss
+from .ensemble import FREE_OBJECTIVES, Predictor, TrainConfig
+from .training import rank_loss
 from .model import ModelConfig
 
 MIN_CALIBRATION_LABELS = 3   # leave-one-out needs a map fitted on >= 2 cells
@@ -178,7 +179,7 @@ def _fine_tune(model: nn.Module, x: torch.Tensor, y: torch.Tensor, target_col: i
         out = model(x, t)[:, target_col]
         loss = ((out - y) ** 2).mean()
         if len(y) > 1:
-            loss = loss + _rank_loss(out, y)
+            loss = loss + rank_loss(out, y)
         if sx is not None:
             pick = torch.randint(0, sx.shape[0], (min(256, sx.shape[0]),), generator=gen)
             st = torch.zeros(len(pick)) if model.config.noise_aware else None

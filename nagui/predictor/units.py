@@ -12,21 +12,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..objectives import Objective
+
 TRANSFORMS = ("identity", "log", "logit")
 _LOGIT_EPS = 1e-6   # accuracies of exactly 0 or 100 % stay finite
 
 
 def is_cost(objective: str) -> bool:
-    return objective.split("@")[0].split("_p90")[0] in ("latency", "flops", "params")
+    return Objective.parse(objective).is_cost
 
 
 def is_accuracy(objective: str) -> bool:
-    return "acc" in objective.split("@")[0]
+    return Objective.parse(objective).is_accuracy
 
 
 def default_transform(objective: str) -> str:
     """The transform an objective gets unless a caller asks for another one."""
-    return "log" if is_cost(objective) else "identity"
+    return Objective.parse(objective).kind.transform
 
 
 def check_transform(kind: str) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..pareto import Objective, to_minimisation
-from .problem import SearchProblem
+from ..problem import Problem
 from .strategy import SearchContext
 
 ACQUISITIONS = ("ei", "ucb")
@@ -40,7 +40,7 @@ def expected_improvement(mu: np.ndarray, sd: np.ndarray, best: float) -> np.ndar
 class BayesianOptimisation:
     name = "bo"
 
-    def __init__(self, problem: SearchProblem, rng: np.random.Generator, context: SearchContext,
+    def __init__(self, problem: Problem, rng: np.random.Generator, context: SearchContext,
                  initial: int = 10, batch: int = 10, acquisition: str = "ei", members: int = 3, epochs: int = 30,
                  parents: int = 10, random_candidates: int = 500):
         if acquisition not in ACQUISITIONS:

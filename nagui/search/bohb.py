@@ -19,19 +19,17 @@ from __future__ import annotations
 import numpy as np
 
 from .cells import NUM_EDGES, NUM_OPS
-from .problem import SearchProblem
-from .strategy import Cheap, SearchContext
+from ..problem import Problem
+from .strategy import Cheap, SearchContext, require_single_objective
 
 
 class BOHB:
     name = "bohb"
 
-    def __init__(self, problem: SearchProblem, rng: np.random.Generator, context: SearchContext,
+    def __init__(self, problem: Problem, rng: np.random.Generator, context: SearchContext,
                  bracket: int = 9, eta: int = 3, random_fraction: float = 1 / 3, top: float = 0.15,
                  min_points: int = NUM_EDGES + 1, candidates: int = 64):
-        if problem.multi:
-            raise ValueError("bohb optimises one objective; use a multi-objective strategy for "
-                             f"{problem.describe()}")
+        require_single_objective(problem, "bohb")
         if bracket < eta or eta < 2:
             raise ValueError(f"need bracket >= eta >= 2, got bracket {bracket}, eta {eta}")
         self.problem, self.rng, self.cells = problem, rng, context.cells

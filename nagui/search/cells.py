@@ -3,10 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..space import Arch
-
-NUM_OPS, NUM_EDGES = 5, 6
-_PLACE = NUM_OPS ** np.arange(NUM_EDGES - 1, -1, -1)
+from ..space import NUM_CONFIGS, NUM_EDGES, NUM_OPS, Arch, flat_index
 
 
 class CellIndex:
@@ -14,14 +11,14 @@ class CellIndex:
 
     def __init__(self, table):
         self.ops = np.array([Arch.from_str(s).indices for s in table["arch"]], dtype=np.int64)
-        self._by_flat = np.empty(NUM_OPS ** NUM_EDGES, dtype=np.int64)
-        self._by_flat[self.ops @ _PLACE] = np.arange(len(self.ops))
+        self._by_flat = np.empty(NUM_CONFIGS, dtype=np.int64)
+        self._by_flat[flat_index(self.ops)] = np.arange(len(self.ops))
 
     def __len__(self) -> int:
         return len(self.ops)
 
     def index_of(self, ops: np.ndarray) -> np.ndarray:
-        return self._by_flat[np.asarray(ops, dtype=np.int64) @ _PLACE]
+        return self._by_flat[flat_index(np.asarray(ops, dtype=np.int64))]
 
     def neighbours(self, index: int) -> np.ndarray:
         """The 24 cells one op change away."""

@@ -24,8 +24,8 @@ import warnings
 import numpy as np
 
 from .cells import NUM_OPS
-from .problem import SearchProblem
-from .strategy import SearchContext
+from ..problem import Problem
+from .strategy import SearchContext, require_single_objective
 
 
 def onehot(ops: np.ndarray) -> np.ndarray:
@@ -36,11 +36,9 @@ def onehot(ops: np.ndarray) -> np.ndarray:
 class GPUCB:
     name = "gp-ucb"
 
-    def __init__(self, problem: SearchProblem, rng: np.random.Generator, context: SearchContext,
+    def __init__(self, problem: Problem, rng: np.random.Generator, context: SearchContext,
                  initial: int = 10, batch: int = 5, kappa: float = 0.5):
-        if problem.multi:
-            raise ValueError("gp-ucb optimises one objective; use a multi-objective strategy for "
-                             f"{problem.describe()}")
+        require_single_objective(problem, "gp-ucb")
         self.problem, self.rng, self.cells = problem, rng, context.cells
         self.initial, self.batch, self.kappa = initial, batch, kappa
         self.features = onehot(self.cells.ops)

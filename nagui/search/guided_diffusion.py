@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..pareto import Objective, greedy_hypervolume, non_dominated, to_minimisation
-from .problem import SearchProblem
+from ..problem import Problem
 from .strategy import SearchContext
 from .surrogate import TransferSurrogate
 
@@ -27,7 +27,7 @@ from .surrogate import TransferSurrogate
 class GuidedDiffusion:
     name = "ours"
 
-    def __init__(self, problem: SearchProblem, rng: np.random.Generator, context: SearchContext,
+    def __init__(self, problem: Problem, rng: np.random.Generator, context: SearchContext,
                  samples: int = 64, scale: float = 100.0, first: int = 10, batch: int = 5):
         from ..diffusion.objectives import TableObjective
 
@@ -37,8 +37,7 @@ class GuidedDiffusion:
         self.surrogate = TransferSurrogate(context.sources)
         self.tables = context.cell_tables()
         space = self.tables.space
-        self.cost_terms = [TableObjective(c, self.tables.filled_latency(c.split("@")[1]) if c.startswith("latency@")
-                                          else self.tables.column(c), space.num_nodes, space.num_categories)
+        self.cost_terms = [TableObjective(c, self.tables.guide_values(c), space.num_nodes, space.num_categories)
                            for c in problem.costs]
         self.objectives = [Objective.parse(o) for o in problem.objectives]
         costs = np.stack([context.free[c] for c in problem.costs], axis=1) if problem.multi else None
@@ -112,8 +111,8 @@ class AccuracyGuidedDiffusion(GuidedDiffusion):
 
     name = "diffusionnag"
 
-    def __init__(self, problem: SearchProblem, rng: np.random.Generator, context: SearchContext, **kwargs):
-        super().__init__(SearchProblem(problem.dataset, (problem.accuracy,)), rng, context, **kwargs)
+    def __init__(self, problem: Problem, rng: np.random.Generator, context: SearchContext, **kwargs):
+        super().__init__(Problem(problem.dataset, (problem.accuracy,)), rng, context, **kwargs)
 
     def protocol(self) -> dict:
         return {**super().protocol(), "guidance": "predicted accuracy only (costs ignored)"}

@@ -24,7 +24,8 @@ from .local_search import LocalSearch
 from .mo_rea import MultiObjectiveREA
 from .naive_transfer import NaiveTransfer
 from .nsga2 import NSGA2Search
-from .problem import BudgetExhausted, Oracle, Query, SearchProblem, true_front
+from ..problem import Problem
+from .problem import BudgetExhausted, Oracle, Query, front_values
 from .random_search import RandomSearch
 from .rea import RegularizedEvolution
 from .reinforce import Reinforce
@@ -39,7 +40,7 @@ SINGLE_OBJECTIVE = ("rea", "reinforce", "local", "bohb", "gp-ucb")   # the strat
 @dataclass
 class Trajectory:
     strategy: str
-    problem: SearchProblem
+    problem: Problem
     budget: int
     seed: int
     queries: list[Query]
@@ -82,7 +83,7 @@ class Trajectory:
         return [hypervolume_ratio(f[:b], front) for b in budgets]
 
 
-def default_models(table, problem: SearchProblem) -> dict:
+def default_models(table, problem: Problem) -> dict:
     """The cached (or shipped) diffusion prior, trained if missing."""
     from ..diffusion.generate import load_or_train
 
@@ -92,7 +93,7 @@ def default_models(table, problem: SearchProblem) -> dict:
 SOURCE_COLUMNS = ("test_acc", "test_acc_12ep", "valid_acc_12ep")     # per OTHER dataset
 
 
-def make_context(table, problem: SearchProblem, cells: CellIndex | None = None, models: dict | None = None
+def make_context(table, problem: Problem, cells: CellIndex | None = None, models: dict | None = None
                  ) -> SearchContext:
     """What strategies may know: free costs, the other datasets' accuracy columns (never
     the target's), and (for ours) the diffusion prior, trained on cell structure only."""
@@ -108,7 +109,7 @@ def make_context(table, problem: SearchProblem, cells: CellIndex | None = None, 
     return context
 
 
-def run_search(table, problem: SearchProblem, strategy: str, budget: int, seed: int = 0,
+def run_search(table, problem: Problem, strategy: str, budget: int, seed: int = 0,
                context: SearchContext | None = None) -> Trajectory:
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; choose from {', '.join(sorted(STRATEGIES))}")
@@ -159,7 +160,7 @@ def _run_seed(seed: int) -> Trajectory:
     return run_search(table, problem, strategy, budget, seed, context)
 
 
-def run_many(table, problem: SearchProblem, strategy: str, budget: int, seeds: Sequence[int],
+def run_many(table, problem: Problem, strategy: str, budget: int, seeds: Sequence[int],
              processes: int | None = None, context: SearchContext | None = None) -> list[Trajectory]:
     """Seeds in parallel over the machine's cores (fork: the table is shared, not copied).
     Torch models load lazily in each worker: with the diffusion prior loaded in the parent
@@ -180,4 +181,4 @@ def run_many(table, problem: SearchProblem, strategy: str, budget: int, seeds: S
         _FORKED_JOB = None
 
 
-__all__ = ["STRATEGIES", "Trajectory", "make_context", "run_many", "run_search", "true_front"]
+__all__ = ["STRATEGIES", "Trajectory", "make_context", "run_many", "run_search", "front_values"]

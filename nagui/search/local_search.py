@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .problem import SearchProblem
+from ..problem import Problem
 from .strategy import SearchContext
 
 
 class LocalSearch:
     name = "local"
 
-    def __init__(self, problem: SearchProblem, rng: np.random.Generator, context: SearchContext):
+    def __init__(self, problem: Problem, rng: np.random.Generator, context: SearchContext):
         if problem.multi:
             raise ValueError(f"local search optimises one objective; got {problem.describe()}")
         self.problem, self.rng, self.cells = problem, rng, context.cells

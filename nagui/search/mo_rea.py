@@ -7,7 +7,7 @@ from collections import deque
 import numpy as np
 
 from ..pareto import Objective, to_minimisation
-from .problem import SearchProblem
+from ..problem import Problem
 from .strategy import SearchContext
 
 
@@ -23,7 +23,7 @@ def _ranks(f: np.ndarray) -> np.ndarray:
 class MultiObjectiveREA:
     name = "mo-rea"
 
-    def __init__(self, problem: SearchProblem, rng: np.random.Generator, context: SearchContext,
+    def __init__(self, problem: Problem, rng: np.random.Generator, context: SearchContext,
                  population: int = 10, sample: int = 3):
         self.rng, self.cells = rng, context.cells
         self.objectives = [Objective.parse(o) for o in problem.objectives]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..pareto import non_dominated
-from .problem import SearchProblem
+from ..problem import Problem
 from .strategy import FixedOrder, SearchContext
 
 
@@ -23,7 +23,7 @@ def transfer_score(sources: dict[str, np.ndarray]) -> np.ndarray:
 class NaiveTransfer(FixedOrder):
     name = "transfer"
 
-    def __init__(self, problem: SearchProblem, rng: np.random.Generator, context: SearchContext):
+    def __init__(self, problem: Problem, rng: np.random.Generator, context: SearchContext):
         score = transfer_score(context.sources)
         if not problem.multi:
             self.order = np.argsort(-score, kind="stable").tolist()

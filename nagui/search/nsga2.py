@@ -4,17 +4,17 @@ from __future__ import annotations
 import numpy as np
 
 from ..pareto import Objective, to_minimisation
-from .problem import SearchProblem
+from ..problem import Problem
 from .strategy import SearchContext
 
 
 class NSGA2Search:
     name = "nsga2"
 
-    def __init__(self, problem: SearchProblem, rng: np.random.Generator, context: SearchContext,
+    def __init__(self, problem: Problem, rng: np.random.Generator, context: SearchContext,
                  population: int = 10):
         from pymoo.algorithms.moo.nsga2 import NSGA2
-        from pymoo.core.problem import Problem
+        from pymoo.core.problem import Problem as PymooProblem
         from pymoo.core.termination import NoTermination
         from pymoo.operators.crossover.sbx import SBX
         from pymoo.operators.mutation.pm import PM
@@ -23,7 +23,7 @@ class NSGA2Search:
 
         self.problem, self.cells = problem, context.cells
         self.objectives = [Objective.parse(o) for o in problem.objectives]
-        self._pymoo_problem = Problem(n_var=6, n_obj=len(problem.objectives), xl=0, xu=4, vtype=int)
+        self._pymoo_problem = PymooProblem(n_var=6, n_obj=len(problem.objectives), xl=0, xu=4, vtype=int)
         self.algorithm = NSGA2(pop_size=population, sampling=IntegerRandomSampling(),
                                crossover=SBX(prob=0.9, eta=15, vtype=float, repair=RoundingRepair()),
                                mutation=PM(eta=20, vtype=float, repair=RoundingRepair()),

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..pareto import Objective, non_dominated, to_minimisation
+from ..data.benchmark import QueryCounter
+from ..pareto import table_minimisation, true_front
+from ..problem import Problem
 
 
 CHEAP_EPOCHS, FULL_EPOCHS = 12, 200
@@ -25,39 +27,6 @@ CHEAP_SHARE = CHEAP_EPOCHS / FULL_EPOCHS       # a cheap evaluation's cost, in t
 
 class BudgetExhausted(RuntimeError):
     """A strategy asked for a new cell after the budget was spent."""
-
-
-@dataclass(frozen=True)
-class SearchProblem:
-    dataset: str
-    objectives: tuple[str, ...]            # table columns; the first is the target accuracy
-
-    @classmethod
-    def parse(cls, dataset: str, objectives: str = "test_acc") -> "SearchProblem":
-        from ..diffusion.problem import Problem
-
-        p = Problem.parse(dataset, objectives)
-        return cls(p.dataset, tuple(p.objectives))
-
-    @property
-    def accuracy(self) -> str:
-        return self.objectives[0]
-
-    @property
-    def costs(self) -> tuple[str, ...]:
-        return self.objectives[1:]
-
-    @property
-    def multi(self) -> bool:
-        return len(self.objectives) > 1
-
-    @property
-    def cheap(self) -> str:
-        """The cheap fidelity of the target: validation accuracy after 12 epochs."""
-        return f"valid_acc_12ep@{self.dataset}"
-
-    def describe(self) -> str:
-        return f"{self.dataset}: {' vs '.join(self.objectives)}"
 
 
 @dataclass
@@ -72,12 +41,14 @@ class Query:
 
 @dataclass
 class Oracle:
-    """Answers objective values of NB201 cells, counting distinct accuracy look-ups."""
+    """Answers objective values of NB201 cells, counting distinct accuracy look-ups (the
+    benchmark's own :class:`QueryCounter`) and the budget they spend."""
 
     table: object                          # the Benchmark's pandas table
-    problem: SearchProblem
+    problem: Problem
     budget: int
     queries: list[Query] = field(default_factory=list)
+    counter: QueryCounter = field(default_factory=QueryCounter)
     _seen: dict = field(default_factory=dict)
     _cheap: dict = field(default_factory=dict)
     _start: float = field(default_factory=time.perf_counter)
@@ -90,7 +61,7 @@ class Oracle:
 
     @property
     def trained(self) -> int:
-        return len(self._seen)
+        return self.counter.count
 
     @property
     def spent(self) -> float:
@@ -118,6 +89,7 @@ class Oracle:
         if index in self._seen:
             return self._seen[index]
         self._charge(1.0)
+        self.counter.record(index)
         row = self._values[index]
         values = {name: float(v) for name, v in zip(self.problem.objectives, row)}
         self._seen[index] = values
@@ -143,8 +115,6 @@ class Oracle:
         return values
 
 
-def true_front(table, problem: SearchProblem) -> np.ndarray:
+def front_values(table, problem: Problem) -> np.ndarray:
     """The true front of the problem in minimisation form (rows with missing values excluded)."""
-    objs = [Objective.parse(o) for o in problem.objectives]
-    f = to_minimisation(table[list(problem.objectives)].to_numpy(np.float64), objs)
-    return f[non_dominated(f)]
+    return table_minimisation(table, problem.objectives)[true_front(table, problem.objectives)]

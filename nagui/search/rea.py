@@ -6,18 +6,16 @@ from collections import deque
 
 import numpy as np
 
-from .problem import SearchProblem
-from .strategy import SearchContext
+from ..problem import Problem
+from .strategy import SearchContext, require_single_objective
 
 
 class RegularizedEvolution:
     name = "rea"
 
-    def __init__(self, problem: SearchProblem, rng: np.random.Generator, context: SearchContext,
+    def __init__(self, problem: Problem, rng: np.random.Generator, context: SearchContext,
                  population: int = 10, sample: int = 3):
-        if problem.multi:
-            raise ValueError("rea optimises one objective; use a multi-objective strategy for "
-                             f"{problem.describe()}")
+        require_single_objective(problem, "rea")
         self.problem, self.rng, self.cells = problem, rng, context.cells
         self.population_size, self.sample = population, sample
         self.population: deque[tuple[int, float]] = deque()

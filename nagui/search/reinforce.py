@@ -22,18 +22,16 @@ from __future__ import annotations
 import numpy as np
 
 from .cells import NUM_EDGES, NUM_OPS
-from .problem import SearchProblem
-from .strategy import SearchContext
+from ..problem import Problem
+from .strategy import SearchContext, require_single_objective
 
 
 class Reinforce:
     name = "reinforce"
 
-    def __init__(self, problem: SearchProblem, rng: np.random.Generator, context: SearchContext,
+    def __init__(self, problem: Problem, rng: np.random.Generator, context: SearchContext,
                  lr: float = 0.1, baseline_momentum: float = 0.9, resamples: int = 100):
-        if problem.multi:
-            raise ValueError("reinforce optimises one objective; use a multi-objective strategy for "
-                             f"{problem.describe()}")
+        require_single_objective(problem, "reinforce")
         self.problem, self.rng, self.cells = problem, rng, context.cells
         self.lr, self.momentum, self.resamples = lr, baseline_momentum, resamples
         self.logits = np.zeros((NUM_EDGES, NUM_OPS))

@@ -74,3 +74,10 @@ class FixedOrder:
 
     def tell(self, indices, values) -> None:
         pass
+
+
+def require_single_objective(problem, strategy: str) -> None:
+    """Refuse a multi-objective problem for a strategy that optimises one objective."""
+    if problem.multi:
+        raise ValueError(f"{strategy} optimises one objective; use a multi-objective strategy for "
+                         f"{problem.describe()}")

@@ -18,6 +18,8 @@ from typing import Sequence
 
 import numpy as np
 
+from ..errors import NaguiError
+
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 # Edges (source node, target node) in the order the official string lists them.
 EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
@@ -54,7 +56,7 @@ ADJACENCY.setflags(write=False)
 _TOKEN = re.compile(r"^(?P<op>[^~|+]*)~(?P<src>[^~|+]*)$")
 
 
-class InvalidArchError(ValueError):
+class InvalidArchError(NaguiError, ValueError):
     """An architecture description that is not a valid NB201 cell.
 
     ``token`` is the offending piece of input, ``position`` where it stood (0-based

@@ -25,6 +25,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
+from ..errors import NaguiError
 from ..nets.supernet import SuperNetSpec, sub_cell_count
 from ..space import Arch
 from .config import BUILD_STRATEGIES as STRATEGIES
@@ -33,7 +34,7 @@ from .coverage import CoverageScorer
 log = logging.getLogger(__name__)
 
 
-class BuildError(ValueError):
+class BuildError(NaguiError, ValueError):
     """A build request that cannot be met (unknown strategy, wrong number of objectives)."""
 
 
@@ -77,7 +78,7 @@ class BuildResult:
 
 def check_request(request: BuildRequest):
     """The request's problem, or BuildError/ProblemError before anything is loaded."""
-    from ..diffusion.problem import Problem
+    from ..problem import Problem
 
     problem = Problem.parse(request.dataset, request.objectives)
     if len(problem.objectives) != 2:
@@ -109,7 +110,7 @@ def predicted_coverage(predictor, tables, problem) -> np.ndarray:
 
     space = tables.space
     cost = problem.costs[0]
-    costs = tables.filled_latency(cost.split("@")[1]) if cost.startswith("latency@") else tables.column(cost)
+    costs = tables.guide_values(cost)
     x = encode(space.from_indices(space.all_indices))
     outs = predictor._member_outputs(x, predictor._zeros_t(x.shape[0])).numpy()
     acc = outs[..., predictor.objectives.index(problem.accuracy)]          # normalised units, one row per member

@@ -23,6 +23,7 @@ from safetensors.torch import load_file, save
 from torch import nn
 
 from ..checkpoint_files import parse_meta, write_atomically
+from ..errors import NaguiError
 from ..nets.supernet import MaskError, SuperNetSpec, SuperNetwork
 from .config import SupernetTrainConfig
 
@@ -31,7 +32,7 @@ CHECKPOINT_DIR = "checkpoint"
 META_NAME = "supernet.json"
 
 
-class SupernetCheckpointError(RuntimeError):
+class SupernetCheckpointError(NaguiError, RuntimeError):
     """A super-network checkpoint that is missing, damaged, or from another spec/config."""
 
 

@@ -14,10 +14,9 @@ import itertools
 import numpy as np
 
 from ..pareto import REFERENCE, Objective, non_dominated, to_minimisation
+from ..space import NUM_EDGES, flat_index
 
-NUM_OPS, NUM_EDGES = 5, 6
 DOWN_STATES = {"both": (0, 1), "none": (0,), "skip": (1,)}      # OPS indices: none = 0, skip_connect = 1
-_PLACE = NUM_OPS ** np.arange(NUM_EDGES - 1, -1, -1)
 
 
 def sub_cell_table(super_ops: np.ndarray, down: str = "both") -> np.ndarray:
@@ -30,7 +29,7 @@ def sub_cell_table(super_ops: np.ndarray, down: str = "both") -> np.ndarray:
     choices = np.stack([ops] + [np.full_like(ops, d) for d in downs], axis=-1)      # S, 6, k
     combos = np.array(list(itertools.product(range(len(downs) + 1), repeat=NUM_EDGES)))
     sub = np.stack([choices[:, e, combos[:, e]] for e in range(NUM_EDGES)], axis=-1)  # S, k^6, 6
-    return (sub * _PLACE).sum(-1)
+    return flat_index(sub)
 
 
 def hypervolume_2d(points: np.ndarray, reference: float = REFERENCE) -> np.ndarray:

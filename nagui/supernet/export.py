@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checkpoint_files import read_meta, read_tensors, save_checkpoint
+from ..checkpoint_files import read_meta, read_tensors, save_checkpoint, write_atomically
+from ..errors import NaguiError
 from ..nets.supernet import SubNetwork
 from ..space import Arch, InvalidArchError
 
@@ -15,7 +16,7 @@ FORMAT = "nagui-subnetwork-v1"
 CONFIG_NAME, WEIGHTS_NAME, ONNX_NAME = "subnetwork.json", "subnetwork.safetensors", "subnetwork.onnx"
 
 
-class SubnetworkFileError(ValueError):
+class SubnetworkFileError(NaguiError, ValueError):
     """A sub-network folder that is missing, corrupt, or does not match its config."""
 
 
@@ -28,9 +29,7 @@ def export_subnetwork(sub: SubNetwork, out_dir: str | Path, meta: dict, input_hw
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     onnx_bytes = export_onnx(sub.eval(), input_hw=input_hw)
-    tmp = out / f".{ONNX_NAME}.part"
-    tmp.write_bytes(onnx_bytes)
-    tmp.replace(out / ONNX_NAME)
+    write_atomically(out / ONNX_NAME, onnx_bytes)
     config = {"format": FORMAT, "cell": sub.cell.to_str(), "depth": list(sub.depth),
               "channels": sub.stem[0].out_channels, "num_classes": sub.classifier.out_features,
               "input": {"shape": [1, 3, input_hw, input_hw], "layout": "NCHW, RGB in [0, 1] then normalised",

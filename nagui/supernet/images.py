@@ -4,9 +4,9 @@ of the train split, and batching with CIFAR augmentation done on tensors (any de
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
-import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,7 +16,9 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from ..checkpoint_files import write_atomically
 from ..data.sources import ENV_VAR, candidate_data_dirs, resolve_data_dir
+from ..errors import NaguiError
 from ..measure.cache import user_data_dir
 
 IMAGE_FOLDER = "cifar10-jpeg"              # inside the data dir (see nagui.data.sources)
@@ -27,7 +29,7 @@ CIFAR10_STD = (63.0 / 255, 62.1 / 255, 66.7 / 255)
 CROP_PADDING = 4
 
 
-class ImageDataError(ValueError):
+class ImageDataError(NaguiError, ValueError):
     """An image folder that cannot be used; the message names the folder or file."""
 
 
@@ -148,18 +150,9 @@ def _read_cache(path: Path, n: int) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def _write_cache(path: Path, images: np.ndarray, labels: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, images=images, labels=labels)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)                          # mkstemp makes it private
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    np.savez(buffer, images=images, labels=labels)
+    write_atomically(path, buffer.getvalue())
 
 
 def load_image_folder(root: str | os.PathLike, split: str = "train", limit_per_class: int | None = None,

@@ -65,7 +65,7 @@ def against_table(records: list[dict], bench) -> dict:
         r[RANK_COLUMN], r[STANDALONE_COLUMN] = float(t), float(a)
     flops = np.array([float(bench.lookup(r["cell"])["flops"]) for r in rows])
     front = non_dominated(to_minimisation(np.stack([alone, flops], 1),
-                                          [Objective(STANDALONE_COLUMN, True), Objective("flops", False)]))
+                                          [Objective(STANDALONE_COLUMN), Objective("flops")]))
     out["front_cells"] = len(front)
     for mode in ("recalibrated", "batch_stats"):
         acc = np.array([r[f"acc_{mode}"] for r in rows])

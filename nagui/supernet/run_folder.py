@@ -12,13 +12,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..checkpoint_files import write_atomically
+from ..errors import NaguiError
 from ..nets.supernet import SuperNetSpec
 
 BUILD_NAME = "build.json"
 FORMAT = "nagui-supernet-build-v1"
 
 
-class RunFolderError(ValueError):
+class RunFolderError(NaguiError, ValueError):
     """A run folder that lacks a step, or was built for something else."""
 
 
@@ -38,11 +40,8 @@ def write_build(run_dir: str | Path, spec: SuperNetSpec, preset: str, build: dic
             raise RunFolderError(f"{run} already holds a super-network trained with super-cell "
                                  f"{old['spec']['super_cell']} (slots {old['spec']['slots']}); build into a new --run "
                                  "folder instead of replacing it")
-    run.mkdir(parents=True, exist_ok=True)
-    tmp = run / f".{BUILD_NAME}.part"
-    tmp.write_text(json.dumps({"format": FORMAT, "spec": spec.as_dict(), "preset": preset, "build": build}, indent=2,
-                              allow_nan=False))
-    tmp.replace(path)
+    write_atomically(path, json.dumps({"format": FORMAT, "spec": spec.as_dict(), "preset": preset, "build": build},
+                                      indent=2, allow_nan=False))
     return path
 
 

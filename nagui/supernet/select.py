@@ -12,14 +12,15 @@ from typing import Sequence
 
 import numpy as np
 
-from ..pareto import Objective, non_dominated, to_minimisation
+from ..errors import NaguiError
+from ..pareto import record_front, record_matrix
 
 # (record key, how it is limited, unit) — the order constraints are reported in
 LIMITS = (("latency_ms", "max", "ms"), ("flops", "max", "MFLOPs"), ("params", "max", "M params"),
           ("accuracy", "min", "%"))
 
 
-class SelectionError(ValueError):
+class SelectionError(NaguiError, ValueError):
     """Limits that are not numbers, or nothing profiled to choose from."""
 
 
@@ -62,17 +63,12 @@ class Selection:
         return self.best is not None
 
 
-def _matrix(records: Sequence[dict], keys: Sequence[str]) -> np.ndarray:
-    return np.array([[float(r.get(k, np.nan)) if r.get(k) is not None else np.nan for k in keys] for r in records],
-                    dtype=np.float64).reshape(len(records), len(keys))
-
-
 def select(records: Sequence[dict], limits: Limits) -> Selection:
     """The most accurate record within ``limits`` (ties: lower latency, then FLOPs)."""
     if not records:
         raise SelectionError("no profiled sub-networks to choose from: run `nagui supernet profile` first")
     keys = [k for k, _, _ in LIMITS]
-    m = _matrix(records, keys)
+    m = record_matrix(records, keys)
     bounds = limits.bounds()
     # relative violation of each limit, 0 when met (NaN values never meet a limit)
     violation = np.zeros((len(records), len(bounds)))
@@ -124,11 +120,7 @@ def _summary(r: dict) -> str:
 
 def pareto_set(records: Sequence[dict], objectives: Sequence[str] = ("accuracy", "latency_ms", "flops")) -> list[dict]:
     """The non-dominated records (accuracy maximised, the costs minimised)."""
-    if not records:
-        return []
-    objs = [Objective(k, maximise=(k == "accuracy")) for k in objectives]
-    f = to_minimisation(_matrix(records, list(objectives)), objs)
-    return [records[i] for i in non_dominated(f)]
+    return record_front(records, objectives)
 
 
 __all__ = ["LIMITS", "Limits", "Selection", "SelectionError", "pareto_set", "select"]

@@ -42,6 +42,99 @@ from .shipped_package import (BUILD_NAME, CHECKPOINT_DIR, DEFAULT_NAME, DEFAULT_
                               read_provenance, shipped_dir, shipped_run_folder, shipped_supernets, verify_shipped)
 
 
+def _trained_run(run_dir: Path, name: str) -> tuple[dict, dict]:
+    """The build record and checkpoint description of a fully trained run (or why it cannot ship)."""
+    from .run_folder import read_build
+    from .train import read_checkpoint_meta
+
+    if not run_dir.is_dir():
+        raise ShippedSupernetError(f"no such run folder: {run_dir}")
+    if not name or "/" in name or name.startswith(".") or name != name.strip():
+        raise ShippedSupernetError(f"package name {name!r} must be a plain folder name")
+    build = read_build(run_dir)
+    meta = read_checkpoint_meta(run_dir)
+    if meta is None:
+        raise ShippedSupernetError(f"{run_dir} has no trained checkpoint: train the super-network first")
+    if meta["epochs_done"] < meta["config"]["epochs"]:
+        raise ShippedSupernetError(f"{run_dir} is trained for {meta['epochs_done']} of {meta['config']['epochs']} "
+                                   "epochs: finish training (it resumes) before shipping it")
+    return build, meta
+
+
+def _write_weights(stage: Path, run_dir: Path, meta: dict, use_fp16: bool) -> dict:
+    """The run's weights (fp16 or fp32) and their description into ``stage``; returns the description."""
+    from safetensors.torch import load_file, save
+
+    ckpt = stage / CHECKPOINT_DIR
+    ckpt.mkdir()
+    state = load_file(str(run_dir / CHECKPOINT_DIR / meta["weights"]))
+    state = _fp16_tensors(state) if use_fp16 else {k: v.contiguous() for k, v in state.items()}
+    (ckpt / WEIGHTS_NAME).write_bytes(save(state, metadata={"format": meta["format"]}))
+    shipped_meta = {**meta, "weights": WEIGHTS_NAME, "train_state": "train-state.safetensors",
+                    "train_state_shipped": False, "weights_dtype": "float16" if use_fp16 else "float32",
+                    "sha256": {WEIGHTS_NAME: _sha256(ckpt / WEIGHTS_NAME)}}
+    _write_json(ckpt / META_NAME, shipped_meta)
+    return shipped_meta
+
+
+def _profile_every_mask(profiler, test, eval_split: str, dataset: str, batch_size: int,
+                        progress: Callable[[int, int, dict], None] | None) -> tuple[list[dict], dict]:
+    """One record per distinct mask (the Profiler's measurements plus test-split accuracy)
+    and where they were measured."""
+    from .profile import accuracy, masks_to_profile
+
+    masks = masks_to_profile(profiler.spec)
+    where = {"accuracy_device": device_name(profiler.device), "latency_device": device_name("cpu"),
+             "host": os.uname().nodename}
+    records = []
+    for i, mask in enumerate(masks):
+        rec = {k: v for k, v in profiler.measure(mask).items() if k != "cached"}
+        test_acc = accuracy(profiler.calibrated(mask), test, batch_size)
+        table = rec.get("table_acc")
+        rec.update({"heldout_acc": rec["accuracy"], "test_acc": round(test_acc, 3), "test_split": eval_split,
+                    "test_images": len(test),
+                    f"table_test_acc@{dataset}": table if rec["full_depth"] else None, **where})
+        records.append(_clean(rec))
+        if progress:
+            progress(i + 1, len(masks), rec)
+    return records, where
+
+
+def _replace_folder(stage: Path, out: Path) -> None:
+    """Rename the finished ``stage`` folder to ``out``, replacing an older ``out`` whole."""
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+        os.rename(out, old)
+        os.rename(stage, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(stage, out)
+
+
+def _provenance(stage: Path, name: str, device, meta: dict, build: dict, shipped_meta: dict, check, recipe_note: str,
+                profile: dict, command: str, started: float) -> dict:
+    """Where, when and how the package in ``stage`` was made, and every file's sha256."""
+    import torch
+
+    import nagui
+
+    files = sorted(p for p in stage.rglob("*") if p.is_file())
+    return {
+        "format": PACKAGE_FORMAT, "name": name,
+        "date": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "device": device_name(device), "torch_device": str(device), "latency_device": device_name("cpu"),
+        "host": os.uname().nodename, "epochs": meta["epochs_done"], "world_size": meta.get("world_size", 1),
+        "train_s": meta.get("train_s"), "preset": build.get("preset"), "spec": meta["spec"],
+        "config": meta["config"], "recipe": recipe_note, "data": meta.get("data"),
+        "last_epoch": (meta.get("history") or [{}])[-1],
+        "weights_dtype": shipped_meta["weights_dtype"], "fp16_check": check,
+        "fp16_tolerance_points": FP16_TOLERANCE, "profile": profile, "command": command,
+        "train_command": _train_command(meta, str(build.get("preset")), str(device)),
+        "versions": {"nagui": nagui.__version__, "torch": torch.__version__, "python": sys.version.split()[0]},
+        "ship_s": round(time.perf_counter() - started, 1),
+        "sha256": {p.relative_to(stage).as_posix(): _sha256(p) for p in files}}
+
+
 def ship_supernet(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None, *,
                   name: str = DEFAULT_NAME, assets_dir: str | os.PathLike | None = None, fp16: bool = True,
                   eval_split: str = "test", eval_images: int | None = None, settings=None, data_root=None,
@@ -56,27 +149,12 @@ def ship_supernet(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None 
     its accuracy on the ``eval_split`` images (all, or ``eval_images`` of them). The
     package is built in a temporary folder and renamed into place; a package over
     ``max_bytes`` is refused."""
-    import torch
-    from safetensors.torch import load_file, save
-
     from ..diffusion.generate import resolve_device
-    from .profile import Profiler, ProfileSettings, accuracy, kendall_tau, masks_to_profile
-    from .run_folder import read_build
+    from .profile import Profiler, ProfileSettings, kendall_tau
     from .select import pareto_set
-    from .train import read_checkpoint_meta
 
     run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise ShippedSupernetError(f"no such run folder: {run_dir}")
-    if not name or "/" in name or name.startswith(".") or name != name.strip():
-        raise ShippedSupernetError(f"package name {name!r} must be a plain folder name")
-    build = read_build(run_dir)
-    meta = read_checkpoint_meta(run_dir)
-    if meta is None:
-        raise ShippedSupernetError(f"{run_dir} has no trained checkpoint: train the super-network first")
-    if meta["epochs_done"] < meta["config"]["epochs"]:
-        raise ShippedSupernetError(f"{run_dir} is trained for {meta['epochs_done']} of {meta['config']['epochs']} "
-                                   "epochs: finish training (it resumes) before shipping it")
+    build, meta = _trained_run(run_dir, name)
     out = Path(out_dir) if out_dir is not None else shipped_dir(assets_dir) / name
     device = resolve_device(device)
     settings = settings or ProfileSettings()
@@ -97,33 +175,12 @@ def ship_supernet(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None 
         use_fp16 = bool(check) and all(c["change"] <= FP16_TOLERANCE for c in check.values())
         del source
         # 2. the checkpoint: weights (+ JSON naming them); the optimizer state is not shipped
-        ckpt = stage / CHECKPOINT_DIR
-        ckpt.mkdir()
-        state = load_file(str(run_dir / CHECKPOINT_DIR / meta["weights"]))
-        state = _fp16_tensors(state) if use_fp16 else {k: v.contiguous() for k, v in state.items()}
-        (ckpt / WEIGHTS_NAME).write_bytes(save(state, metadata={"format": meta["format"]}))
-        shipped_meta = {**meta, "weights": WEIGHTS_NAME, "train_state": "train-state.safetensors",
-                        "train_state_shipped": False, "weights_dtype": "float16" if use_fp16 else "float32",
-                        "sha256": {WEIGHTS_NAME: _sha256(ckpt / WEIGHTS_NAME)}}
-        _write_json(ckpt / META_NAME, shipped_meta)
+        shipped_meta = _write_weights(stage, run_dir, meta, use_fp16)
         shutil.copyfile(run_dir / BUILD_NAME, stage / BUILD_NAME)
         # 3. the complete profile, measured on the shipped weights
         profiler = Profiler(stage, data_root=data_root, settings=settings, bench=bench, dataset=dataset,
                             device=device)
-        masks = masks_to_profile(profiler.spec)
-        where = {"accuracy_device": device_name(profiler.device), "latency_device": device_name("cpu"),
-                 "host": os.uname().nodename}
-        records = []
-        for i, mask in enumerate(masks):
-            rec = {k: v for k, v in profiler.measure(mask).items() if k != "cached"}
-            test_acc = accuracy(profiler.calibrated(mask), test, settings.batch_size)
-            table = rec.get("table_acc")
-            rec.update({"heldout_acc": rec["accuracy"], "test_acc": round(test_acc, 3), "test_split": eval_split,
-                        "test_images": len(test),
-                        f"table_test_acc@{dataset}": table if rec["full_depth"] else None, **where})
-            records.append(_clean(rec))
-            if progress:
-                progress(i + 1, len(masks), rec)
+        records, where = _profile_every_mask(profiler, test, eval_split, dataset, settings.batch_size, progress)
         del profiler
         (stage / "profile.sqlite").unlink(missing_ok=True)   # the Profiler's cache: the store makes its own
         tau, n_tau = kendall_tau(records)
@@ -137,40 +194,17 @@ def ship_supernet(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None 
                    "records": records}
         _write_json(stage / PROFILE_NAME, profile)
         # 4. provenance: where, when, how, and every file's sha256
-        files = sorted(p for p in stage.rglob("*") if p.is_file())
-        import nagui
-
-        provenance = {
-            "format": PACKAGE_FORMAT, "name": name,
-            "date": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
-            "device": device_name(device), "torch_device": str(device), "latency_device": device_name("cpu"),
-            "host": os.uname().nodename, "epochs": meta["epochs_done"], "world_size": meta.get("world_size", 1),
-            "train_s": meta.get("train_s"), "preset": build.get("preset"), "spec": meta["spec"],
-            "config": meta["config"], "recipe": recipe_note, "data": meta.get("data"),
-            "last_epoch": (meta.get("history") or [{}])[-1],
-            "weights_dtype": shipped_meta["weights_dtype"], "fp16_check": check,
-            "fp16_tolerance_points": FP16_TOLERANCE,
-            "profile": {"masks": len(records), "settings": settings_dict, "test_split": eval_split,
-                        "test_images": len(test), "kendall_tau_vs_table": _clean(tau)},
-            "command": command or _ship_command(run_dir, name, fp16, eval_split, eval_images),
-            "train_command": _train_command(meta, str(build.get("preset")), str(device)),
-            "versions": {"nagui": nagui.__version__, "torch": torch.__version__,
-                         "python": sys.version.split()[0]},
-            "ship_s": round(time.perf_counter() - started, 1),
-            "sha256": {p.relative_to(stage).as_posix(): _sha256(p) for p in files}}
+        provenance = _provenance(stage, name, device, meta, build, shipped_meta, check, recipe_note,
+                                 {"masks": len(records), "settings": settings_dict, "test_split": eval_split,
+                                  "test_images": len(test), "kendall_tau_vs_table": _clean(tau)},
+                                 command or _ship_command(run_dir, name, fp16, eval_split, eval_images), started)
         _write_json(stage / PROVENANCE_NAME, _clean(provenance))
         size = sum(p.stat().st_size for p in stage.rglob("*") if p.is_file())
         if size > max_bytes:
             raise ShippedSupernetError(f"the package of {run_dir} is {size / 2**20:.1f} MB, over the "
                                        f"{max_bytes / 2**20:.0f} MB limit for assets/ (weights "
                                        f"{shipped_meta['weights_dtype']}); ship a smaller super-network")
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-            os.rename(out, old)
-            os.rename(stage, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(stage, out)
+        _replace_folder(stage, out)
     finally:
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)

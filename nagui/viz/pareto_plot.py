@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..pareto import Objective, non_dominated, to_minimisation
+from ..objectives import OTHER, kind_of, maximise
+from ..pareto import record_front, true_front
 
 OBJECTIVE_COLORS: dict[str, str] = {
     "accuracy": "#2ca02c",
@@ -38,57 +39,38 @@ _ACC_METRICS = {"test_acc": "test accuracy", "valid_acc": "validation accuracy",
 
 
 def objective_kind(column: str) -> str | None:
-    """"accuracy" | "flops" | "params" | "latency" | "memory", or None if unknown."""
-    metric = column.split("@")[0].lower()
-    if metric in ("accuracy", "acc") or metric.endswith("_acc") or "_acc_" in metric or metric.startswith("acc"):
-        return "accuracy"
-    if "flop" in metric:
-        return "flops"
-    if metric.startswith("param"):
-        return "params"
-    if "latency" in metric:
-        return "latency"
-    if "mem" in metric or metric.endswith("_mb") or metric.endswith("_bytes"):
-        return "memory"
-    return None
-
-
-def maximise(column: str) -> bool:
-    """Accuracies are maximised; everything else is a cost."""
-    return objective_kind(column) == "accuracy"
+    """"accuracy" | "flops" | "params" | "latency" | "memory" | ..., or None if unknown."""
+    k = kind_of(column)
+    return None if k is OTHER else k.name
 
 
 def objective_color(column: str) -> str:
     return OBJECTIVE_COLORS.get(objective_kind(column) or "", OTHER_COLOR)
 
 
+_FIELD_LABELS = {"accuracy": "Held-out accuracy (%)", "latency_ms": "Latency here, onnxruntime (ms)",
+                 "latency_p90_ms": "Latency here, onnxruntime p90 (ms)"}
+_UNIT_WORDS = {"MFLOPs": "M", "M params": "M"}
+
+
 def axis_label(column: str) -> str:
     """A human axis title with units, e.g. ``"test_acc@cifar10"`` -> ``"CIFAR-10 test accuracy (%)"``."""
+    if column in _FIELD_LABELS:
+        return _FIELD_LABELS[column]
     metric, _, where = column.partition("@")
-    kind = objective_kind(column)
-    if column == "accuracy":
-        return "Held-out accuracy (%)"
-    if column == "latency_ms":
-        return "Latency here, onnxruntime (ms)"
-    if column == "latency_p90_ms":
-        return "Latency here, onnxruntime p90 (ms)"
-    if kind == "accuracy":
+    kind = kind_of(column)
+    if kind is OTHER:
+        return column
+    if kind.name == "accuracy":
         words = _ACC_METRICS.get(metric, metric.replace("_", " "))
         if where:
             return f"{_DATASET_NAMES.get(where, where)} {words} (%)"
         return f"{words[0].upper()}{words[1:]} (%)"
-    if kind == "flops":
-        return "FLOPs (M)"
-    if kind == "params":
-        return "Params (M)"
-    if kind == "latency":
-        if where == "local":
-            return "Latency on this machine (ms)"
-        return f"Latency on {where} (ms)" if where else "Latency (ms)"
-    if kind == "memory":
-        name = "Peak activation memory" if "activation" in metric else "Memory"
-        return f"{name} on {where} (MB)" if where else f"{name} (MB)"
-    return column
+    if kind.name == "latency" and where == "local":
+        return "Latency on this machine (ms)"
+    title = "Peak activation memory" if kind.name == "memory" and "activation" in metric else kind.title
+    unit = _UNIT_WORDS.get(kind.unit, kind.unit)
+    return f"{title} on {where} ({unit})" if where else f"{title} ({unit})"
 
 
 def direction_hint(column: str, axis: str) -> str:
@@ -104,16 +86,10 @@ def _corner_hint(x: str, y: str) -> str:
     return corners[(maximise(x), maximise(y))]
 
 
-def true_front(table: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
+def front_frame(table: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
     """The rows of ``table`` non-dominated in (``x``, ``y``) (accuracy maximised, costs
     minimised; rows with NaN in either are ignored), sorted by ``x`` then ``y``."""
-    for col in (x, y):
-        if col not in table.columns:
-            raise KeyError(f"unknown column {col!r}; known: {', '.join(map(str, table.columns))}")
-    values = table[[x, y]].to_numpy(dtype=np.float64)
-    f = to_minimisation(values, [Objective(x, maximise(x)), Objective(y, maximise(y))])
-    rows = table.iloc[non_dominated(f)]
-    return rows.sort_values([x, y], kind="stable")
+    return table.iloc[true_front(table, [x, y])].sort_values([x, y], kind="stable")
 
 
 def _nb201_index(df: pd.DataFrame) -> np.ndarray:
@@ -170,7 +146,7 @@ def search_space_scatter(table: pd.DataFrame, x: str, y: str, *, front=None, sam
                          baseline_name: str = "baseline", selected=None, height: int = 520,
                          one_per_class: bool = False) -> go.Figure:
     """Every cell of ``table`` as a grey background ("all cells"), the true Pareto ``front``
-    ("true front", e.g. :func:`true_front`), ``samples`` ("generated") and ``baseline``
+    ("true front", e.g. :func:`front_frame`), ``samples`` ("generated") and ``baseline``
     (``baseline_name``) as DataFrames or records with columns ``x``, ``y`` and ``index``,
     and ``selected`` (an NB201 index, or a mapping with ``x``, ``y`` and ``index``) as a
     ring. ``customdata`` of every point is its NB201 index. None leaves a layer out.
@@ -256,9 +232,7 @@ def subnet_scatter(records: Iterable[Mapping], *, x: str = "latency_ms", y: str 
             marker=dict(size=8, color=objective_color(y), opacity=0.55),
             hovertext=[_record_hover(r) for r in records], hoverinfo="text"))
         if pareto is None:
-            f = to_minimisation(np.array([[_record_value(r, x), _record_value(r, y)] for r in records]),
-                                [Objective(x, maximise(x)), Objective(y, maximise(y))])
-            pareto = [records[i] for i in non_dominated(f)]
+            pareto = record_front(records, (x, y))
         front = sorted(pareto, key=lambda r: (_record_value(r, x), _record_value(r, y)))
         if front:
             fig.add_trace(go.Scatter(
@@ -284,4 +258,4 @@ def subnet_scatter(records: Iterable[Mapping], *, x: str = "latency_ms", y: str 
 
 
 __all__ = ["OBJECTIVE_COLORS", "axis_label", "direction_hint", "maximise", "objective_color", "objective_kind",
-           "search_space_scatter", "subnet_scatter", "true_front"]
+           "search_space_scatter", "subnet_scatter", "front_frame"]

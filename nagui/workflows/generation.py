@@ -14,13 +14,14 @@ from typing import Callable
 
 import numpy as np
 
+from ..errors import NaguiError
 from ..runs import Run, RunStore
 
 log = logging.getLogger(__name__)
 BASELINES = ("random", "nsga2", "mo-rea", "transfer", "rea")
 
 
-class GenerationError(ValueError):
+class GenerationError(NaguiError, ValueError):
     """A request the engine cannot serve, said in words."""
 
 
@@ -41,13 +42,14 @@ def _jsonable(obj):
 def baseline_run(table, dataset: str, objectives: str, strategy: str, budget: int, seed: int = 0) -> dict:
     """A baseline search on the same problem with ``budget`` trained architectures."""
     from ..search.harness import run_search
-    from ..search.problem import SearchProblem, true_front
+    from ..problem import Problem
+    from ..search.problem import front_values
 
     if strategy not in BASELINES:
         raise GenerationError(f"unknown baseline {strategy!r}; choose one of {', '.join(BASELINES)}")
-    problem = SearchProblem.parse(dataset, objectives)
+    problem = Problem.parse(dataset, objectives)
     traj = run_search(table, problem, strategy, budget, seed=seed)
-    hv = traj.hv_at(true_front(table, problem), [len(traj.queries)])[0] if problem.multi else None
+    hv = traj.hv_at(front_values(table, problem), [len(traj.queries)])[0] if problem.multi else None
     return {"strategy": strategy, "budget": budget, "seed": seed, "seconds": round(traj.seconds, 3),
             "hv_ratio": hv, "best_accuracy": float(traj.best_so_far()[-1]),
             "indices": [q.index for q in traj.queries], "protocol": traj.protocol}
@@ -83,7 +85,7 @@ def run_generation(store: RunStore, bench, request, *, device: str = "auto", bas
               "scale": request.scale, "seed": request.seed, "steps": request.steps,
               "constraints": request.constraints.describe(), "device": device, "baseline": baseline}
     run = store.create("generate", params, name=f"{request.dataset} {request.objectives} n={request.n}")
-    try:
+    with store.recording(run):
         report("loading the diffusion prior", 0.05)
         model = (models or {}).get("diffusion") or load_or_train(device=device, say=lambda t: report(t, None))
         report("building the guiding predictor (pretrained on the other datasets, adapted on k target labels)",
@@ -107,12 +109,6 @@ def run_generation(store: RunStore, bench, request, *, device: str = "auto", bas
                                                         "seconds")}
         report("done", 1.0)
         return store.update(run.id, "done", summary=summary)
-    except BaseException as exc:
-        from ..tasks import Cancelled
-
-        store.update(run.id, "cancelled" if isinstance(exc, Cancelled) else "failed",
-                     summary={"error": str(exc)})
-        raise
 
 
 def load_generation(store: RunStore, run: Run) -> dict:

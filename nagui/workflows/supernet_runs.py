@@ -146,7 +146,7 @@ def build_run(store: RunStore, bench, *, dataset: str = "cifar10", objectives: s
                               "n": n, "seed": seed, "train_overrides": train_overrides or {},
                               "from_generation": from_generation.id if from_generation else None},
                        name=f"{preset} · {dataset} {objectives}")
-    try:
+    with store.recording(run):
         report("loading the diffusion prior", 0.05)
         model = (models or {}).get("diffusion") or load_or_train(device=device, say=report)
         report("generating and ranking super-cells by predicted coverage of the front", 0.3)
@@ -155,9 +155,6 @@ def build_run(store: RunStore, bench, *, dataset: str = "cifar10", objectives: s
         report(f"super-cell chosen: coverage {result.true_coverage:.4f} of the true front", 1.0)
         return store.update(run.id, "done", summary={"stage": "built", "build": result.as_dict(),
                                                      "device": device})
-    except BaseException as exc:
-        _fail(store, run, exc)
-        raise
 
 
 def create_run(store: RunStore, super_cell: str, *, preset: str = "quick", slots=None, channels: int | None = None,
@@ -180,13 +177,6 @@ def create_run(store: RunStore, super_cell: str, *, preset: str = "quick", slots
     write_build(run.path, spec, preset, {"strategy": "by hand", "spec": spec.as_dict()})
     return store.update(run.id, "done", summary={"stage": "built", "build": {"strategy": "by hand",
                                                                              "spec": spec.as_dict()}})
-
-
-def _fail(store: RunStore, run: Run, exc: BaseException) -> None:
-    from ..tasks import Cancelled
-
-    store.update(run.id, "cancelled" if isinstance(exc, Cancelled) else "failed",
-                 summary={"error": str(exc) or type(exc).__name__})
 
 
 def train_config(run: Run):
@@ -217,13 +207,10 @@ def train_run(store: RunStore, run: Run, *, device: str = "auto", data_root=None
             report(f"epoch {epoch}/{epochs} done" + (f" (largest sub-network {acc:.1f}% held-out)"
                                                      if acc is not None else ""), epoch / epochs)
 
-    try:
+    with store.recording(run):
         summary = train_supernet(run.path, spec, config, data_root=data_root, device=device, progress=progress)
         return store.update(run.id, "done", summary={"stage": "trained", "train": _plain(summary),
                                                      "train_device": device})
-    except BaseException as exc:
-        _fail(store, run, exc)
-        raise
 
 
 def _plain(obj):
@@ -242,7 +229,7 @@ def profile_run(store: RunStore, run: Run, *, limit: int | None = 60, seed: int 
     profiler = live_profiler(run, data_root=data_root, bench=bench, settings=settings, device=device)
     masks = masks_to_profile(profiler.spec, limit=limit, seed=seed)
     store.update(run.id, "running", summary={"error": None})
-    try:
+    with store.recording(run):
         def progress(i, n, r):
             report(f"{i}/{n} masks measured ({r['mask']}: {r['accuracy']:.1f}%, {r['latency_ms']:.3f} ms)", i / n)
 
@@ -251,9 +238,6 @@ def profile_run(store: RunStore, run: Run, *, limit: int | None = 60, seed: int 
         return store.update(run.id, "done", summary={"stage": "profiled", "profiled_masks": len(records),
                                                      "kendall_tau": tau, "tau_cells": n_tau,
                                                      "pareto_masks": len(pareto_set(records))})
-    except BaseException as exc:
-        _fail(store, run, exc)
-        raise
 
 
 def live_profiler(run: Run, *, data_root=None, bench=None, settings=None, device: str = "auto"):

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from nagui.diffusion.schedule import CategoricalSchedule, GaussianSchedule, make_schedule
-from nagui.diffusion.space import NB201CellSpace, SearchSpace
+from nagui.space.cell_space import NB201CellSpace, SearchSpace
 from nagui.space import Arch, iso_key
 
 

@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from nagui.data.benchmark import DATASETS, DEVICES
 from nagui.diffusion import ConstraintError, PreferenceError, Problem, ProblemError, parse_latency_limit, parse_preferences
 from nagui.nets.supernet import BlockMask, MaskError
-from nagui.search.problem import SearchProblem
 from nagui.space import OPS, Arch, InvalidArchError
 
 TRIED: dict[str, int] = {}
@@ -73,13 +72,12 @@ OBJECTIVE_WORDS = ["test_acc", "acc", "accuracy", "flops", "params", "latency@",
 @given(st.one_of(st.sampled_from(DATASETS), near(DATASETS)), near(OBJECTIVE_WORDS, extra=","))
 def test_problem_dataset_and_objectives(dataset, objectives):
     tried("dataset + objectives")
-    for parse in (Problem.parse, SearchProblem.parse):
-        try:
-            problem = parse(dataset, objectives)
-        except ProblemError as exc:
-            assert str(exc)
-        else:
-            assert problem.dataset in DATASETS and problem.objectives[0].startswith("test_acc@")
+    try:
+        problem = Problem.parse(dataset, objectives)
+    except ProblemError as exc:
+        assert str(exc)
+    else:
+        assert problem.dataset in DATASETS and problem.objectives[0].startswith("test_acc@")
 
 
 @FAST

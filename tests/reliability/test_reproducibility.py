@@ -21,9 +21,9 @@ def test_same_seed_same_generated_samples(bench, tiny_model, tiny_predictor):
 
 def test_same_seed_same_search_trajectory(bench):
     from nagui.search.harness import run_many
-    from nagui.search.problem import SearchProblem
+    from nagui.problem import Problem
 
-    problem = SearchProblem.parse("cifar100", "test_acc,latency@raspi4")
+    problem = Problem.parse("cifar100", "test_acc,latency@raspi4")
     for strategy in ("bo", "nsga2"):
         one = run_many(bench.table, problem, strategy, 15, seeds=[4, 5], processes=2)
         two = run_many(bench.table, problem, strategy, 15, seeds=[4, 5], processes=1)

@@ -6,7 +6,8 @@ import pytest
 
 from nagui.search.cells import CellIndex
 from nagui.search.harness import SINGLE_OBJECTIVE, STRATEGIES, make_context, run_many, run_search
-from nagui.search.problem import BudgetExhausted, Oracle, SearchProblem, true_front
+from nagui.problem import Problem
+from nagui.search.problem import BudgetExhausted, Oracle, front_values
 from nagui.space import Arch
 
 
@@ -29,7 +30,7 @@ def test_cell_index_round_trips_and_neighbours_differ_by_one_op(table, cells):
 
 
 def test_oracle_counts_distinct_trained_cells_and_stops_at_the_budget(table):
-    oracle = Oracle(table, SearchProblem.parse("cifar10", "test_acc,flops"), budget=2)
+    oracle = Oracle(table, Problem.parse("cifar10", "test_acc,flops"), budget=2)
     a = oracle.evaluate(5)
     assert oracle.evaluate(5) == a and oracle.trained == 1            # a repeat is free
     oracle.evaluate(7)
@@ -42,7 +43,7 @@ def test_oracle_counts_distinct_trained_cells_and_stops_at_the_budget(table):
 
 @pytest.mark.parametrize("strategy", sorted(set(STRATEGIES) - {"ours", "diffusionnag"}))  # those: small models below
 def test_every_strategy_spends_exactly_its_budget_reproducibly(table, strategy):
-    problem = SearchProblem.parse("cifar10", "test_acc")
+    problem = Problem.parse("cifar10", "test_acc")
     context = make_context(table, problem)
     a = run_search(table, problem, strategy, 30, seed=3, context=context)
     b = run_search(table, problem, strategy, 30, seed=3, context=context)
@@ -59,7 +60,7 @@ def test_naive_transfer_finds_the_cifar10_optimum_at_rank_6(table):
     """The issue's reference: ordering by the other datasets' mean z-scored accuracy puts
     the CIFAR-10 optimum 6th (ImageNet16-120's 20th)."""
     for dataset, rank in (("cifar10", 6), ("ImageNet16-120", 20)):
-        problem = SearchProblem.parse(dataset, "test_acc")
+        problem = Problem.parse(dataset, "test_acc")
         run = run_search(table, problem, "transfer", 25)
         best = table[problem.accuracy].max()
         assert int(np.argmax(run.best_so_far() >= best - 0.1)) + 1 == rank
@@ -67,8 +68,8 @@ def test_naive_transfer_finds_the_cifar10_optimum_at_rank_6(table):
 
 
 def test_multi_objective_transfer_and_hypervolume(table):
-    problem = SearchProblem.parse("cifar10", "test_acc,flops")
-    front = true_front(table, problem)
+    problem = Problem.parse("cifar10", "test_acc,flops")
+    front = front_values(table, problem)
     runs = run_many(table, problem, "transfer", 20, seeds=[0, 1], processes=2)
     hv = runs[0].hv_at(front, [5, 20])
     assert 0 < hv[0] <= hv[1] <= 1 and hv[1] > 0.9
@@ -77,7 +78,7 @@ def test_multi_objective_transfer_and_hypervolume(table):
 
 
 def test_single_objective_strategies_refuse_several_objectives(table):
-    problem = SearchProblem.parse("cifar10", "test_acc,flops")
+    problem = Problem.parse("cifar10", "test_acc,flops")
     for name in SINGLE_OBJECTIVE:
         with pytest.raises(ValueError, match="one objective"):
             run_search(table, problem, name, 5)
@@ -88,8 +89,8 @@ def test_single_objective_strategies_refuse_several_objectives(table):
 def test_multi_objective_evolution_improves_with_budget(table):
     """NSGA-II (pymoo) and MO-REA on CIFAR-10 acc-FLOPs: the issue's NSGA-II reference is
     HV about 0.76 at 20 and 0.96 at 300 trained architectures."""
-    problem = SearchProblem.parse("cifar10", "test_acc,flops")
-    front = true_front(table, problem)
+    problem = Problem.parse("cifar10", "test_acc,flops")
+    front = front_values(table, problem)
     for name in ("nsga2", "mo-rea"):
         runs = run_many(table, problem, name, 300, seeds=[0, 1], processes=2)
         hv = np.mean([r.hv_at(front, [20, 300]) for r in runs], axis=0)
@@ -100,7 +101,7 @@ def test_multi_objective_evolution_improves_with_budget(table):
 def test_ours_refits_on_what_it_is_told_and_spends_the_budget(table, tiny_model):
     """Guided diffusion (a small real prior) searching CIFAR-100: 12 distinct cells, one
     per ask then batches; its predictor saw only the other datasets and the cells it trained."""
-    problem = SearchProblem.parse("cifar100", "test_acc")
+    problem = Problem.parse("cifar100", "test_acc")
     context = make_context(table, problem, models={"diffusion": tiny_model})
     run = run_search(table, problem, "ours", 12, seed=0, context=context)
     assert len(run.queries) == 12 and len({q.index for q in run.queries}) == 12
@@ -110,7 +111,7 @@ def test_ours_refits_on_what_it_is_told_and_spends_the_budget(table, tiny_model)
     assert model["features"] and not any(f.endswith("@cifar100") for f in model["features"])
     again = run_search(table, problem, "ours", 12, seed=0, context=context)
     assert [q.index for q in again.queries] == [q.index for q in run.queries]
-    mo = SearchProblem.parse("cifar100", "test_acc,flops")
+    mo = Problem.parse("cifar100", "test_acc,flops")
     run = run_search(table, mo, "ours", 6, seed=1, context=make_context(table, mo, models={"diffusion": tiny_model}))
     assert len({q.index for q in run.queries}) == 6
 
@@ -118,8 +119,8 @@ def test_ours_refits_on_what_it_is_told_and_spends_the_budget(table, tiny_model)
 def test_bo_parego_improves_on_its_random_start(table):
     """BO with the ensemble predictor (ParEGO on acc-FLOPs): the refitted batches add
     hypervolume to the 10 random cells it starts from, and never re-ask a trained cell."""
-    problem = SearchProblem.parse("cifar10", "test_acc,flops")
-    front = true_front(table, problem)
+    problem = Problem.parse("cifar10", "test_acc,flops")
+    front = front_values(table, problem)
     run = run_search(table, problem, "bo", 30, seed=0)
     hv = run.hv_at(front, [10, 30])
     assert len({q.index for q in run.queries}) == 30 and hv[1] > hv[0] + 0.05

@@ -7,7 +7,7 @@ from scipy.stats import spearmanr
 
 from nagui.pareto import greedy_hypervolume
 from nagui.search.harness import make_context, run_search
-from nagui.search.problem import SearchProblem
+from nagui.problem import Problem
 from nagui.search.summary import Reach, cheapest_above, reached, true_cheapest_above
 from nagui.search.surrogate import TransferSurrogate, zscore_columns
 
@@ -51,7 +51,7 @@ def test_cheapest_cell_above_a_threshold_matches_the_reference(table):
     """REFERENCE.md: 83.95 / 52.49 / 48.13 MFLOPs above 94.0 / 93.5 / 93.0 on CIFAR-10."""
     truth = [true_cheapest_above(table, "test_acc@cifar10", "flops", t) for t in (94.0, 93.5, 93.0)]
     assert np.allclose(truth, [83.95, 52.49, 48.13], atol=0.01)
-    problem = SearchProblem.parse("cifar10", "test_acc,flops")
+    problem = Problem.parse("cifar10", "test_acc,flops")
     run = run_search(table, problem, "transfer", 30, context=make_context(table, problem))
     found = cheapest_above([run], "test_acc@cifar10", "flops", table, 93.0)
     trained = [q.index for q in run.queries if q.values["test_acc@cifar10"] >= 93.0]

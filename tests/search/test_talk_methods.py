@@ -9,7 +9,8 @@ import pytest
 from nagui.search import cost
 from nagui.search.cells import NUM_OPS
 from nagui.search.harness import STRATEGIES, make_context, run_many, run_search
-from nagui.search.problem import CHEAP_SHARE, Oracle, SearchProblem
+from nagui.problem import Problem
+from nagui.search.problem import CHEAP_SHARE, Oracle
 from nagui.space import OPS
 
 
@@ -20,7 +21,7 @@ def table(bench):
 
 @pytest.fixture(scope="module")
 def cifar10(table):
-    problem = SearchProblem.parse("cifar10", "test_acc")
+    problem = Problem.parse("cifar10", "test_acc")
     return problem, make_context(table, problem), float(table[problem.accuracy].max())
 
 
@@ -45,7 +46,7 @@ def test_reinforce_policy_moves_towards_rewarded_ops(table, cifar10):
         greedy.tell(asked, [oracle.evaluate(i) for i in asked])
     assert greedy.probabilities().max(axis=1).min() > 0.9 and len({q.index for q in oracle.queries}) == 40
     with pytest.raises(ValueError, match="one objective"):
-        STRATEGIES["reinforce"](SearchProblem.parse("cifar10", "test_acc,flops"), np.random.default_rng(0), context)
+        STRATEGIES["reinforce"](Problem.parse("cifar10", "test_acc,flops"), np.random.default_rng(0), context)
 
 
 def test_bohb_promotes_the_best_of_each_bracket_on_12_epoch_accuracy(table, cifar10):
@@ -86,7 +87,7 @@ def test_gp_ucb_fits_a_gp_and_trains_distinct_classes(table, cifar10):
 
 
 def test_accuracy_guided_diffusion_ignores_costs(table, tiny_model):
-    problem = SearchProblem.parse("cifar10", "test_acc,flops")
+    problem = Problem.parse("cifar10", "test_acc,flops")
     context = make_context(table, problem, models={"diffusion": tiny_model})
     run = run_search(table, problem, "diffusionnag", 6, seed=0, context=context)
     assert len({q.index for q in run.queries}) == 6

@@ -1,6 +1,4 @@
 """The cell DAG: its data (positions, edges, labels, styles) and that the figure builds."""
-import subprocess
-import sys
 
 import plotly.graph_objects as go
 import pytest
@@ -75,9 +73,3 @@ def test_figure_accepts_string_and_rejects_junk():
     assert cell_figure(Arch.from_str(BEST)).to_dict() == cell_figure(BEST).to_dict()
     with pytest.raises(ValueError, match="bogus"):
         cell_graph_data("|bogus~0|+|none~0|none~1|+|none~0|none~1|none~2|")
-
-
-def test_package_never_imports_streamlit():
-    code = ("import sys, nagui, nagui.viz, nagui.data, nagui.data.filters, nagui.space; "
-            "assert 'streamlit' not in sys.modules, 'nagui imported streamlit'")
-    subprocess.run([sys.executable, "-c", code], check=True)

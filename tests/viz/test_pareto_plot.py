@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from nagui.viz import (OBJECTIVE_COLORS, axis_label, direction_hint, maximise, objective_color, search_space_scatter,
-                       subnet_scatter, true_front)
+                       subnet_scatter, front_frame)
 
 
 def brute_force_front(x: np.ndarray, y: np.ndarray, x_max: bool, y_max: bool) -> set[int]:
@@ -59,7 +59,7 @@ def test_directions_and_colours():
                                   ("params", "flops")])
 def test_true_front_matches_brute_force(bench, x, y):
     table = bench.table
-    front = true_front(table, x, y)
+    front = front_frame(table, x, y)
     expected = brute_force_front(table[x].to_numpy(float), table[y].to_numpy(float), maximise(x), maximise(y))
     assert {table.index.get_loc(i) for i in front.index} == expected
     assert front[x].is_monotonic_increasing
@@ -71,7 +71,7 @@ def test_true_front_matches_brute_force(bench, x, y):
 def test_search_space_scatter(bench):
     table = bench.table
     x, y = "flops", "test_acc@cifar10"
-    front = true_front(table, x, y)
+    front = front_frame(table, x, y)
     samples = table.sample(25, random_state=0).reset_index()          # 'index' column = NB201 index
     baseline = table.sample(10, random_state=1).reset_index().to_dict("records")
     fig = search_space_scatter(table, x, y, front=front, samples=samples, baseline=baseline,

@@ -1,4 +1,5 @@
-"""``nagui supernet build|train|profile|select|export`` (argument parsing and printing only)."""
+"""``nagui supernet build|train|profile|select|export|ship``: the super-network workflow
+(argument parsing and printing only; which run a command uses lives in nagui.supernet.cli_runs)."""
 from __future__ import annotations
 
 import json
@@ -7,21 +8,28 @@ import sys
 import time
 from pathlib import Path
 
-from .cli_runs import (_record_line, _run_dir, _say, _settings, _trained_run_dir, add_ship_parser,  # noqa: F401
-                       json_record)
+import numpy as np
+
+from ..data import Benchmark
+from ..problem import ProblemError
+from ..supernet.cli_runs import (_record_line, _run_dir, _say, _settings, _trained_run_dir, add_ship_parser,
+                                 json_record)
+from ..supernet.config import BUILD_STRATEGIES, PRESETS, RECIPES
+from ..supernet.select import Limits, SelectionError, pareto_set, select
+from .common import EXIT_USAGE
 
 PROFILE_LIMIT = {"quick": 60, "full": None}     # masks profiled by default (None: every distinct one)
+EXIT_INFEASIBLE = 3                             # select/export: no profiled sub-network within the limits
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
-    from ..diffusion.problem import ProblemError
+    # deferred: keeps `nagui --help` fast
     from ..nets.supernet import MaskError
-    from .build import BuildError
-    from .export import SubnetworkFileError
-    from .images import ImageDataError
-    from .run_folder import RunFolderError
-    from .select import SelectionError
-    from .checkpoint import SupernetCheckpointError
+    from ..supernet.build import BuildError
+    from ..supernet.checkpoint import SupernetCheckpointError
+    from ..supernet.export import SubnetworkFileError
+    from ..supernet.images import ImageDataError
+    from ..supernet.run_folder import RunFolderError
 
     return (ProblemError, MaskError, BuildError, SubnetworkFileError, ImageDataError, RunFolderError, SelectionError,
             SupernetCheckpointError)
@@ -34,17 +42,15 @@ def _guarded(fn):
             return fn(args)
         except _user_errors() as exc:
             print(f"nagui supernet {args.supernet_command}: error: {exc}", file=sys.stderr)
-            return 2
+            return EXIT_USAGE
     return run
 
 
 def cmd_build(args) -> int:
-    from ..data import Benchmark
     from ..diffusion.generate import load_or_train, resolve_device
     from ..diffusion.problem import PredictorSpec
-    from .build import BuildRequest, build, check_request
-    from .config import PRESETS
-    from .run_folder import write_build
+    from ..supernet.build import BuildRequest, build, check_request
+    from ..supernet.run_folder import write_build
 
     preset = PRESETS[args.preset]
     slots = tuple(int(s) for s in args.slots.split(",")) if args.slots else preset["slots"]
@@ -83,8 +89,8 @@ def _train_argv(args, spec, preset: str) -> list[str]:
 
 
 def cmd_train(args) -> int:
-    from . import train
-    from .run_folder import build_spec
+    from ..supernet import train
+    from ..supernet.run_folder import build_spec
 
     spec, preset = build_spec(_run_dir(args))
     preset = args.preset or preset
@@ -98,8 +104,7 @@ def cmd_train(args) -> int:
 
 
 def _profiler(args):
-    from ..data import Benchmark
-    from .profile import Profiler
+    from ..supernet.profile import Profiler
 
     bench = Benchmark.load(args.data_dir)
     return Profiler(_trained_run_dir(args), data_root=args.images, settings=_settings(args), bench=bench,
@@ -107,9 +112,8 @@ def _profiler(args):
 
 
 def cmd_profile(args) -> int:
-    from .profile import kendall_tau, masks_to_profile
-    from .run_folder import build_spec
-    from .select import pareto_set
+    from ..supernet.profile import kendall_tau, masks_to_profile
+    from ..supernet.run_folder import build_spec
 
     _, preset = build_spec(_trained_run_dir(args))
     profiler = _profiler(args)
@@ -144,15 +148,12 @@ def cmd_profile(args) -> int:
 
 
 def _limits(args):
-    from .select import Limits
-
     return Limits(max_latency_ms=args.max_latency, max_flops=args.max_flops, max_params=args.max_params,
                   min_accuracy=args.min_accuracy)
 
 
 def _selection(args):
-    from .profile import Profiler
-    from .select import select
+    from ..supernet.profile import Profiler
 
     profiler = Profiler(_trained_run_dir(args), data_root=args.images, settings=_settings(args))
     return profiler, select(profiler.records(), _limits(args))
@@ -168,18 +169,17 @@ def cmd_select(args) -> int:
         print(sel.message)
         if sel.ok:
             print("  " + _record_line(sel.best))
-    return 0 if sel.ok else 3
+    return 0 if sel.ok else EXIT_INFEASIBLE
 
 
 def cmd_export(args) -> int:
-    import numpy as np
     import torch
 
-    from .export import export_subnetwork, onnx_logits
-    from .images import normalise
+    from ..supernet.export import export_subnetwork, onnx_logits
+    from ..supernet.images import normalise
 
     if args.mask:
-        from .profile import Profiler
+        from ..supernet.profile import Profiler
 
         profiler = Profiler(_trained_run_dir(args), data_root=args.images, settings=_settings(args))
         mask = args.mask
@@ -187,7 +187,7 @@ def cmd_export(args) -> int:
         profiler, sel = _selection(args)
         if not sel.ok:
             print(sel.message, file=sys.stderr)
-            return 3
+            return EXIT_INFEASIBLE
         mask = sel.best["mask"]
     record = profiler.measure(mask)
     sub = profiler.calibrated(mask).cpu()
@@ -206,31 +206,35 @@ def cmd_export(args) -> int:
     return 0
 
 
-def add_parsers(sub) -> None:
-    from .config import BUILD_STRATEGIES as STRATEGIES, PRESETS, RECIPES
+def _add_run_args(p, images=True) -> None:
+    p.add_argument("--run", help="run folder (build/train default: <user data dir>/runs/supernet/default; "
+                   "profile/select/export default: the most recently trained run of the run store, else the "
+                   "shipped super-network)")
+    if images:
+        p.add_argument("--images", help="ImageFolder root with train/ (default: <data dir>/cifar10-jpeg)")
+    p.add_argument("--data-dir", help="NB201 data folder (default: NAGUI_DATA_DIR or ../shared/data)")
 
-    sn = sub.add_parser("supernet", help="build, train, profile, select and export the super-network").add_subparsers(
-        dest="supernet_command", required=True)
 
-    def common(p, images=True):
-        p.add_argument("--run", help="run folder (build/train default: <user data dir>/runs/supernet/default; "
-                       "profile/select/export default: the most recently trained run of the run store, else the "
-                       "shipped super-network)")
-        if images:
-            p.add_argument("--images", help="ImageFolder root with train/ (default: <data dir>/cifar10-jpeg)")
-        p.add_argument("--data-dir", help="NB201 data folder (default: NAGUI_DATA_DIR or ../shared/data)")
+def _add_measuring_args(p) -> None:
+    p.add_argument("--calibration-images", type=int,
+                   help="train images for BN recalibration (default: the run's setting, else 500)")
+    p.add_argument("--eval-images", type=int, help="held-out images scored (default: the run's setting, "
+                   "else all set aside)")
 
-    def measuring(p):
-        p.add_argument("--calibration-images", type=int,
-                       help="train images for BN recalibration (default: the run's setting, else 500)")
-        p.add_argument("--eval-images", type=int, help="held-out images scored (default: the run's setting, "
-                       "else all set aside)")
 
+def _add_limit_args(p) -> None:
+    p.add_argument("--max-latency", type=float, help="ms (onnxruntime, batch 1, this machine)")
+    p.add_argument("--max-flops", type=float, help="MFLOPs")
+    p.add_argument("--max-params", type=float, help="millions")
+    p.add_argument("--min-accuracy", type=float, help="%% held-out")
+
+
+def _add_build_parser(sn) -> None:
     p = sn.add_parser("build", help="choose the super-cell from guided diffusion output (coverage of the front)")
-    common(p, images=False)
+    _add_run_args(p, images=False)
     p.add_argument("--dataset", default="cifar10")
     p.add_argument("--objectives", default="test_acc,flops", help="one accuracy and one cost, e.g. test_acc,raspi4")
-    p.add_argument("--strategy", choices=STRATEGIES, default="direct",
+    p.add_argument("--strategy", choices=BUILD_STRATEGIES, default="direct",
                    help="direct: generate super-cells guided by predicted coverage; assemble: generate cells, "
                         "then merge them into super-cells")
     p.add_argument("--n", type=int, default=256)
@@ -244,8 +248,10 @@ def add_parsers(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_guarded(cmd_build))
 
+
+def _add_train_parser(sn) -> None:
     p = sn.add_parser("train", help="train the built super-network once (sandwich rule); resumes after a kill")
-    common(p)
+    _add_run_args(p)
     p.add_argument("--preset", choices=sorted(PRESETS), help="default: the preset the run was built with")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
@@ -257,9 +263,11 @@ def add_parsers(sub) -> None:
     p.add_argument("--no-resume", action="store_true")
     p.set_defaults(func=_guarded(cmd_train))
 
+
+def _add_profile_parser(sn) -> None:
     p = sn.add_parser("profile", help="measure sub-networks: FLOPs, onnxruntime latency, held-out accuracy")
-    common(p)
-    measuring(p)
+    _add_run_args(p)
+    _add_measuring_args(p)
     p.add_argument("--limit", type=int, help="masks to measure (default: 60 for quick runs, all for full)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="a JSON list, one object per profiled mask: mask, cell, "
@@ -269,24 +277,32 @@ def add_parsers(sub) -> None:
                    "Kendall tau, Pareto set) instead of the records")
     p.set_defaults(func=_guarded(cmd_profile))
 
-    def limits(p):
-        p.add_argument("--max-latency", type=float, help="ms (onnxruntime, batch 1, this machine)")
-        p.add_argument("--max-flops", type=float, help="MFLOPs")
-        p.add_argument("--max-params", type=float, help="millions")
-        p.add_argument("--min-accuracy", type=float, help="%% held-out")
 
+def _add_select_parser(sn) -> None:
     p = sn.add_parser("select", help="the best profiled sub-network within limits (exit 3 if infeasible)")
-    common(p)
-    measuring(p)
-    limits(p)
+    _add_run_args(p)
+    _add_measuring_args(p)
+    _add_limit_args(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_guarded(cmd_select))
 
+
+def _add_export_parser(sn) -> None:
     p = sn.add_parser("export", help="write a sub-network as ONNX and safetensors + JSON")
-    common(p)
-    measuring(p)
-    limits(p)
+    _add_run_args(p)
+    _add_measuring_args(p)
+    _add_limit_args(p)
     p.add_argument("--mask", help="export this mask instead of selecting by limits")
     p.add_argument("--out", help="folder (default: RUN/export)")
     p.set_defaults(func=_guarded(cmd_export))
+
+
+def add_parsers(sub) -> None:
+    sn = sub.add_parser("supernet", help="build, train, profile, select and export the super-network").add_subparsers(
+        dest="supernet_command", required=True)
+    _add_build_parser(sn)
+    _add_train_parser(sn)
+    _add_profile_parser(sn)
+    _add_select_parser(sn)
+    _add_export_parser(sn)
     add_ship_parser(sn, _guarded)

@@ -20,7 +20,9 @@ from typing import Protocol, Sequence, runtime_checkable
 import numpy as np
 import torch
 
-from ..space import ADJACENCY, OPS, Arch, iso_key
+from .canonical import iso_key
+from .flat import flat_index
+from .nb201 import ADJACENCY, OPS, Arch
 
 
 @runtime_checkable
@@ -83,9 +85,7 @@ class NB201CellSpace:
 
     def flat_index(self, idx: torch.Tensor) -> torch.Tensor:
         """(n, 6) -> (n,) row of :attr:`all_indices`."""
-        idx = torch.as_tensor(idx)
-        powers = self.num_categories ** torch.arange(self.num_nodes - 1, -1, -1, device=idx.device)
-        return (idx * powers).sum(-1)
+        return flat_index(torch.as_tensor(idx), self.num_categories)
 
     @cached_property
     def canonical_ids(self) -> torch.Tensor:

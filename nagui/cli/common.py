@@ -1,0 +1,50 @@
+"""What every ``nagui`` command shares: exit codes, the usage error, printing records, the
+``--data-dir`` option and reading a cell given as an arch string or an NB201 index."""
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+from ..data import Benchmark
+from ..errors import NaguiError
+from ..space import Arch
+
+EXIT_DATA, EXIT_USAGE = 1, 2
+
+
+class UsageError(NaguiError):
+    pass
+
+
+def format_value(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def print_record(record: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(record, allow_nan=False))
+        return
+    width = max(len(k) for k in record)
+    for key, value in record.items():
+        print(f"{key:<{width}}  {format_value(value)}")
+
+
+def say(text: str) -> None:
+    """Progress and summaries on stderr (stdout stays for the command's output)."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def parse_arch_or_index(value: str, data_dir) -> Arch:
+    if value.strip().isdigit():
+        return Benchmark.load(data_dir).arch(int(value))
+    return Arch.from_str(value)
+
+
+def add_data_dir_arg(p) -> None:
+    p.add_argument("--data-dir", help="data dir holding nb201/ (default: $NAGUI_DATA_DIR, "
+                                      "../shared/data next to the repo, then the user cache dir)")

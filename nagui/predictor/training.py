@@ -1,0 +1,87 @@
+"""Training one member of the predictor ensemble: the configuration and the loop
+(MSE on the labelled objectives, a pairwise ranking term, the free flops/params task)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from .model import CellGNN
+from .noise import soft_marginal
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    members: int = 4            # ensemble size (each member leaves out 1/members of the cells)
+    epochs: int = 300           # passes over the labelled cells (full batch up to batch_size cells)
+    batch_size: int = 1024      # labelled cells per step above this size
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    rank_weight: float = 1.0    # weight of the pairwise ranking loss
+    rank_pairs: int = 512       # cells per step entering the ranking loss (bounds its cost)
+    aux_weight: float = 0.2     # weight of the free flops/params task on all cells
+    aux_batch: int = 128        # cells per step for it
+    holdout: bool = True        # each member leaves out one fold (needed for calibration)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("members", "epochs", "batch_size", "rank_pairs", "aux_batch"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"TrainConfig.{name} must be a positive int, got {value!r}")
+
+
+def rank_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Logistic loss on the order of every pair with different targets. (n,), (n,) -> scalar."""
+    diff_p = pred[:, None] - pred[None, :]
+    sign = torch.sign(target[:, None] - target[None, :])
+    mask = sign != 0
+    if not mask.any():
+        return pred.sum() * 0.0
+    return F.softplus(-sign * diff_p)[mask].mean()
+
+
+def train_member(model: CellGNN, x: torch.Tensor, y: torch.Tensor, pool_x: torch.Tensor, pool_z: torch.Tensor,
+                  free_cols: list[int], cfg: TrainConfig, noise_aware: bool, rng: np.random.Generator) -> None:
+    """Train one member in place. x (n, 8, T), y (n, J) normalised with NaN for missing."""
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    n = x.shape[0]
+    steps_per_epoch = max(1, math.ceil(n / cfg.batch_size))
+    total = cfg.epochs * steps_per_epoch
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, total)
+    known = torch.isfinite(y)
+    y0 = torch.nan_to_num(y)
+    labelled_cols = [j for j in range(y.shape[1]) if j not in free_cols and known[:, j].any()]
+    gen = torch.Generator().manual_seed(int(rng.integers(2 ** 31)))
+    model.train()
+    for step in range(total):
+        rows = torch.randperm(n, generator=gen)[: cfg.batch_size] if n > cfg.batch_size else torch.arange(n)
+        xb, yb, kb = x[rows], y0[rows], known[rows]
+        tb = None
+        if noise_aware:
+            tb = torch.rand(len(rows), generator=gen)
+            xb = soft_marginal(xb, tb)
+        out = model(xb, tb)                                                       # B, J
+        loss = ((out - yb) ** 2 * kb).sum() / kb.sum().clamp(min=1)
+        if cfg.rank_weight:
+            for j in labelled_cols:
+                idx = torch.nonzero(kb[:, j]).flatten()
+                if len(idx) > cfg.rank_pairs:
+                    idx = idx[torch.randperm(len(idx), generator=gen)[: cfg.rank_pairs]]
+                if len(idx) > 1:
+                    loss = loss + cfg.rank_weight * rank_loss(out[idx, j], yb[idx, j]) / len(labelled_cols)
+        if cfg.aux_weight:
+            pick = torch.randint(0, pool_x.shape[0], (cfg.aux_batch,), generator=gen)
+            px, pt = pool_x[pick], None
+            if noise_aware:
+                pt = torch.rand(len(pick), generator=gen)
+                px = soft_marginal(px, pt)
+            loss = loss + cfg.aux_weight * ((model(px, pt)[:, free_cols] - pool_z[pick]) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+    model.eval()

@@ -1,0 +1,74 @@
+"""The package's layering, checked over every module of nagui/ (not a sample of them)."""
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import subprocess
+import sys
+from pathlib import Path
+
+import nagui
+from nagui.errors import NaguiError
+
+PACKAGE = Path(nagui.__file__).parent
+SOURCES = sorted(PACKAGE.rglob("*.py"))
+MODULES = sorted(".".join(("nagui",) + p.relative_to(PACKAGE).with_suffix("").parts).removesuffix(".__init__")
+                 for p in SOURCES if p.name != "__main__.py")
+
+
+def _imported_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_every_module_is_walked():
+    assert len(SOURCES) > 100 and len(MODULES) == len([p for p in SOURCES if p.name != "__main__.py"])
+    assert {"nagui.objectives", "nagui.problem", "nagui.space.flat", "nagui.supernet.train"} <= set(MODULES)
+
+
+def test_no_module_of_nagui_imports_streamlit_even_inside_a_function():
+    offenders = [str(p.relative_to(PACKAGE)) for p in SOURCES
+                 if any(n == "streamlit" or n.startswith("streamlit.") for n in _imported_modules(p))]
+    assert offenders == []
+
+
+def test_importing_every_module_of_nagui_loads_no_streamlit():
+    code = ("import importlib, sys\n"
+            f"for name in {MODULES!r}:\n"
+            "    importlib.import_module(name)\n"
+            "    assert 'streamlit' not in sys.modules, name + ' imported streamlit'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+
+
+def test_every_error_class_of_nagui_shares_the_user_facing_base():
+    errors = {}
+    for name in MODULES:
+        module = importlib.import_module(name)
+        for cls_name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == name and issubclass(cls, BaseException):
+                errors[f"{name}.{cls_name}"] = cls
+    assert len(errors) >= 20
+    control_flow = {"nagui.search.problem.BudgetExhausted", "nagui.tasks.Cancelled"}
+    outside = sorted(n for n, c in errors.items() if n not in control_flow and not issubclass(c, NaguiError))
+    assert outside == []
+
+
+def test_the_flat_cell_index_is_computed_in_one_place():
+    copies = [str(p.relative_to(PACKAGE)) for p in SOURCES if p.name != "flat.py"
+              and ("** np.arange(" in p.read_text() or "** torch.arange(" in p.read_text())]
+    assert copies == []
+
+
+def test_no_module_decides_an_objective_kind_by_its_name_prefix():
+    """Whether a column is a latency, an accuracy or a cost is asked of nagui.objectives."""
+    roots = [PACKAGE, PACKAGE.parent / "app_pages"]
+    patterns = ('startswith("latency', "startswith('latency", '"acc" in ', "'acc' in ")
+    offenders = [str(p) for root in roots for p in root.rglob("*.py")
+                 if p.name != "objectives.py" and any(s in p.read_text() for s in patterns)]
+    assert offenders == []
