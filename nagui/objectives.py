@@ -27,6 +27,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import NaguiError
+from .measure.memory import table_memory_mb
 from .space import table_cost
 
 SOURCES = ("learnt", "device", "computed", "table", "measured", "other")
@@ -82,8 +83,9 @@ KINDS: tuple[Kind, ...] = (
     Kind("params", False, "M params", "computed", "Params", lambda m: m.startswith("param"), _params,
          "parameters (M), CIFAR-10 network"),
     Kind("latency", False, "ms", "device", "Latency", lambda m: "latency" in m),
-    Kind("memory", False, "MB", "measured", "Memory",
-         lambda m: "mem" in m or m.endswith("_mb") or m.endswith("_bytes")),
+    Kind("memory", False, "MB", "computed", "Memory",
+         lambda m: "mem" in m or m.endswith("_mb") or m.endswith("_bytes"), table_memory_mb,
+         "peak activation memory (MB) at inference, batch 1, float32, CIFAR-10 network (liveness estimate)"),
     Kind("train_time", False, "s", "table", "Training time", lambda m: m == "train_s"),
 )
 OTHER = Kind("other", False, "", "other", "", lambda m: True)

@@ -8,8 +8,11 @@ output). Weights are not counted. float32, ``batch_size`` images.
 """
 from __future__ import annotations
 
-from ..nets import NetConfig
-from ..space import EDGES, Arch, live_edges
+from functools import lru_cache
+
+import numpy as np
+
+from ..space import EDGES, Arch, NetConfig, all_op_indices, flat_index, live_edges
 
 BYTES_PER_ELEMENT = 4
 _OP_TEMPORARIES = {"nor_conv_1x1": 2, "nor_conv_3x3": 2, "avg_pool_3x3": 1, "skip_connect": 0, "none": 0}
@@ -34,17 +37,33 @@ def cell_peak_tensors(arch: Arch) -> int:
     return peak
 
 
-def peak_activation_bytes(arch: Arch | str, config: NetConfig = NetConfig(), input_hw: int = 32,
-                          batch_size: int = 1) -> int:
-    arch = Arch.parse(arch)
+def _stage_peaks(config: NetConfig, input_hw: int) -> tuple[list[int], int]:
+    """Elements per cell-sized tensor of each stage, and the largest peak outside the cells."""
     c = config.channels
     stage_elems = [c * input_hw ** 2, 2 * c * (input_hw // 2) ** 2, 4 * c * (input_hw // 4) ** 2]
     image = 3 * input_hw ** 2
     peaks = [image + 2 * stage_elems[0]]                           # stem: image, conv out, BN out
-    cell_peak = cell_peak_tensors(arch)
-    for s, e in enumerate(stage_elems):
-        if s > 0:  # reduction block: input, ReLU/conv temporaries, branch and shortcut outputs
-            peaks.append(stage_elems[s - 1] * 2 + 3 * e)
-        peaks.append(cell_peak * e)
+    for s in range(1, len(stage_elems)):  # reduction block: input, ReLU/conv temporaries, branch and shortcut outputs
+        peaks.append(stage_elems[s - 1] * 2 + 3 * stage_elems[s])
     peaks.append(stage_elems[2] * 2 + 4 * c + config.num_classes)  # lastact + pooled + logits
-    return max(peaks) * BYTES_PER_ELEMENT * batch_size
+    return stage_elems, max(peaks)
+
+
+def peak_activation_bytes(arch: Arch | str, config: NetConfig = NetConfig(), input_hw: int = 32,
+                          batch_size: int = 1) -> int:
+    stage_elems, outside = _stage_peaks(config, input_hw)
+    cells = cell_peak_tensors(Arch.parse(arch)) * max(stage_elems)
+    return max(outside, cells) * BYTES_PER_ELEMENT * batch_size
+
+
+@lru_cache(maxsize=1)
+def _all_cell_peaks() -> np.ndarray:
+    """:func:`cell_peak_tensors` of every cell, in flat-index order."""
+    return np.array([cell_peak_tensors(Arch.from_indices(row)) for row in all_op_indices().tolist()])
+
+
+def table_memory_mb(op_indices: np.ndarray, config: NetConfig = NetConfig(), input_hw: int = 32) -> np.ndarray:
+    """Vectorised :func:`peak_activation_bytes` in MB (2**20 bytes), batch 1: (n, 6) op indices -> (n,)."""
+    stage_elems, outside = _stage_peaks(config, input_hw)
+    cells = _all_cell_peaks()[flat_index(np.asarray(op_indices, dtype=np.int64))] * max(stage_elems)
+    return np.maximum(outside, cells) * BYTES_PER_ELEMENT / 2 ** 20

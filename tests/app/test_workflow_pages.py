@@ -88,6 +88,19 @@ def test_generate_runs_from_the_widgets_and_survives_a_restart(empty_home, bench
     assert not again.exception and len(again.selectbox(key="gen_pick").options) == 1
 
 
+def test_generate_offers_every_computed_objective_and_guides_on_memory(empty_home, bench):
+    at = page("generate").run()
+    assert "Memory (MB)" in at.selectbox(key="gen_cost").options          # shown by its axis title
+    at.selectbox(key="gen_cost").set_value("memory")
+    at.slider(key="gen_n").set_value(16)
+    at.get("form_submit_button")[0].click().run()
+    wait_task(at, "gen_task")
+    at.run()
+    assert not at.exception and not at.error
+    chart = at.get("plotly_chart")[0]
+    assert "Memory (MB)" in chart.proto.spec and '"name":"generated"' in chart.proto.spec.replace(" ", "")
+
+
 def test_generate_rejects_contradictory_constraints_readably(empty_home):
     at = page("generate").run()
     at.number_input(key="gen_max_flops").set_value(0.5)   # below every cell

@@ -25,9 +25,9 @@ def trained(tmp_path_factory, data_dir):
     return root, env
 
 
-def _generate(trained, *extra):
+def _generate(trained, *extra, objectives: str = "test_acc,flops"):
     root, env = trained
-    return nagui("generate", "--dataset", "cifar10", "--objectives", "test_acc,flops", "--model", str(root / "model"),
+    return nagui("generate", "--dataset", "cifar10", "--objectives", objectives, "--model", str(root / "model"),
                  "--predictor", str(root / "pred"), "--steps", "4", "--polish", "1", "--device", "cpu", *extra, env=env)
 
 
@@ -53,6 +53,19 @@ def test_generate_jsonl_and_unguided(trained, tmp_path):
     lines = out.read_text().strip().splitlines()
     assert len(lines) == 8 and all("preference" not in json.loads(line) for line in lines)
     assert "unguided" in r.stderr
+
+
+def test_generate_guides_on_activation_memory(trained, tmp_path):
+    """memory (a computed objective added in nagui.objectives alone) guides like FLOPs do."""
+    out = tmp_path / "memory.json"
+    r = _generate(trained, "--n", "8", "--json", str(out), objectives="test_acc,memory")
+    assert r.returncode == 0, r.stderr
+    records = json.loads(out.read_text())
+    assert len(records) == 8
+    for rec in records:
+        memory = rec["predicted"]["memory"]
+        assert memory["std"] == 0 and memory["mean"] == rec["truth"]["memory"] > 0
+        assert memory["source"].startswith("computed")
 
 
 BAD_INPUT = [
