@@ -14,6 +14,7 @@ from typing import Sequence
 import pandas as pd
 
 from ..errors import NaguiError
+from ..objectives import computed_kinds
 from ..space import OPS
 from .benchmark import COLUMN_DOCS, DATASETS, DEVICES, column
 
@@ -40,7 +41,7 @@ def column_groups() -> dict[str, tuple[str, ...]]:
     return {
         "Accuracy, 200 epochs": tuple(c for c in ACCURACY_COLUMNS if "_12ep" not in c),
         "Accuracy, 12 epochs": tuple(c for c in ACCURACY_COLUMNS if "_12ep" in c),
-        "Cost": ("flops", "params", column("train_s", "cifar10-valid")),
+        "Cost": (*(k.name for k in computed_kinds()), column("train_s", "cifar10-valid")),
         "Latency": tuple(column("latency", d) for d in DEVICES),
         "Structure": ("canonical_id", "output_connected"),
     }
