@@ -26,16 +26,11 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import NaguiError
 from .measure.memory import table_memory_mb
 from .space import table_cost
 
 SOURCES = ("learnt", "device", "computed", "table", "measured", "other")
 ACCURACY_ALIASES = ("test_acc", "acc", "accuracy")
-
-
-class ObjectiveError(NaguiError, ValueError):
-    """An objective name that does not say what it measures."""
 
 
 def _flops(op_indices: np.ndarray) -> np.ndarray:
@@ -59,16 +54,12 @@ class Kind:
     matches: Callable[[str], bool] = field(repr=False)
     compute: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)
     doc: str = ""                                # what a computed column holds (the table's column docs)
+    transform: str = "identity"                  # the units a predictor models it in (nagui.predictor.units):
+                                                 # "log" for positive costs spanning orders of magnitude
 
     @property
     def is_cost(self) -> bool:
         return not self.maximise
-
-    @property
-    def transform(self) -> str:
-        """The units a predictor models it in: log for positive costs spanning orders of
-        magnitude, identity otherwise (see :mod:`nagui.predictor.units`)."""
-        return "log" if self.name in ("flops", "params", "latency", "memory") else "identity"
 
 
 def _is_accuracy_metric(m: str) -> bool:
@@ -79,27 +70,16 @@ def _is_accuracy_metric(m: str) -> bool:
 KINDS: tuple[Kind, ...] = (
     Kind("accuracy", True, "%", "learnt", "accuracy", _is_accuracy_metric),
     Kind("flops", False, "MFLOPs", "computed", "FLOPs", lambda m: "flop" in m, _flops,
-         "MFLOPs per 32x32 image, NB201 convention, CIFAR-10 network"),
+         "MFLOPs per 32x32 image, NB201 convention, CIFAR-10 network", "log"),
     Kind("params", False, "M params", "computed", "Params", lambda m: m.startswith("param"), _params,
-         "parameters (M), CIFAR-10 network"),
-    Kind("latency", False, "ms", "device", "Latency", lambda m: "latency" in m),
+         "parameters (M), CIFAR-10 network", "log"),
+    Kind("latency", False, "ms", "device", "Latency", lambda m: "latency" in m, transform="log"),
     Kind("memory", False, "MB", "computed", "Memory",
          lambda m: "mem" in m or m.endswith("_mb") or m.endswith("_bytes"), table_memory_mb,
-         "peak activation memory (MB) at inference, batch 1, float32, CIFAR-10 network (liveness estimate)"),
+         "peak activation memory (MB) at inference, batch 1, float32, CIFAR-10 network (liveness estimate)", "log"),
     Kind("train_time", False, "s", "table", "Training time", lambda m: m == "train_s"),
 )
 OTHER = Kind("other", False, "", "other", "", lambda m: True)
-_BY_NAME = {k.name: k for k in KINDS}
-
-
-def kind(name: str) -> Kind:
-    """The kind called ``name`` ("accuracy", "flops", ...)."""
-    try:
-        return _BY_NAME[name]
-    except KeyError:
-        raise ObjectiveError(f"unknown objective kind {name!r}; known: {', '.join(_BY_NAME)}") from None
-
-
 def kind_of(column: str) -> Kind:
     """The kind of a column or record field (:data:`OTHER` when no kind recognises it)."""
     metric = column.split("@")[0].lower()
@@ -167,13 +147,9 @@ def computed_columns(op_indices: np.ndarray) -> dict[str, np.ndarray]:
     return {k.name: np.asarray(k.compute(idx), dtype=np.float64) for k in computed_kinds()}
 
 
-def unit(column: str) -> str:
-    return kind_of(column).unit
-
-
 def maximise(column: str) -> bool:
     return kind_of(column).maximise
 
 
-__all__ = ["ACCURACY_ALIASES", "KINDS", "OTHER", "SOURCES", "Kind", "Objective", "ObjectiveError", "computed_columns",
-           "computed_kinds", "kind", "kind_of", "maximise", "unit"]
+__all__ = ["ACCURACY_ALIASES", "KINDS", "OTHER", "SOURCES", "Kind", "Objective", "computed_columns", "computed_kinds",
+           "kind_of", "maximise"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..data.benchmark import QueryCounter
-from ..pareto import table_minimisation, true_front
+from ..pareto import non_dominated, table_minimisation
 from ..problem import Problem
 
 
@@ -117,4 +117,5 @@ class Oracle:
 
 def front_values(table, problem: Problem) -> np.ndarray:
     """The true front of the problem in minimisation form (rows with missing values excluded)."""
-    return table_minimisation(table, problem.objectives)[true_front(table, problem.objectives)]
+    f = table_minimisation(table, problem.objectives)
+    return f[non_dominated(f)]
