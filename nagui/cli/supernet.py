@@ -47,23 +47,19 @@ def _guarded(fn):
 
 
 def cmd_build(args) -> int:
-    from ..diffusion.generate import load_or_train, resolve_device
+    from ..diffusion.generate import resolve_device
     from ..diffusion.problem import PredictorSpec
-    from ..supernet.build import BuildRequest, build, check_request
-    from ..supernet.run_folder import write_build
+    from ..supernet.build import BuildRequest, build_into, check_request
 
     preset = PRESETS[args.preset]
     slots = tuple(int(s) for s in args.slots.split(",")) if args.slots else preset["slots"]
     request = BuildRequest(dataset=args.dataset, objectives=args.objectives, strategy=args.strategy, n=args.n,
                            seed=args.seed, slots=slots, channels=args.channels or preset["channels"],
                            predictor=PredictorSpec(labels=args.labels, k=args.k))
-    check_request(request)
-    device = resolve_device(args.device)
-    bench = Benchmark.load(args.data_dir)
-    model = load_or_train(device=device, say=_say)
-    result = build(bench, request, model, device=device, say=_say)
+    check_request(request)     # a bad request fails before the table loads
     run = _run_dir(args)
-    write_build(run, result.spec, args.preset, result.as_dict())
+    result = build_into(run, Benchmark.load(args.data_dir), request, args.preset, device=resolve_device(args.device),
+                        say=_say)
     out = result.as_dict()
     print(json.dumps(out, indent=2) if args.json else
           f"super-cell {result.spec.super_cell}  slots {list(result.spec.slots)}  channels {result.spec.channels}\n"

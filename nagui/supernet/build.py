@@ -175,3 +175,18 @@ def build(bench, request: BuildRequest, model, predictor=None, tables=None, devi
                 "scale": request.scale, "choice": "argmax of predicted coverage over the candidates"}
     return BuildResult(spec, request.strategy, problem.objectives, float(predicted_all[best]), true_cov, optimum,
                        len(candidates), time.perf_counter() - start, protocol)
+
+
+def build_into(folder, bench, request: BuildRequest, preset: str, *, device: str = "cpu", model=None,
+               say: Callable[[str], None] = log.info, cells: Sequence[str] | None = None) -> BuildResult:
+    """Build (:func:`build`) and write the run folder's ``build.json``: the one build step
+    both ``nagui supernet build`` and the app's :func:`nagui.workflows.supernet_runs.build_run`
+    take. ``model`` is the diffusion prior (loaded or trained when None)."""
+    from ..diffusion.generate import load_or_train
+    from .run_folder import write_build
+
+    check_request(request)
+    model = model or load_or_train(device=device, say=say)
+    result = build(bench, request, model, device=device, say=say, cells=cells)
+    write_build(folder, result.spec, preset, result.as_dict())
+    return result

@@ -120,10 +120,9 @@ def build_run(store: RunStore, bench, *, dataset: str = "cifar10", objectives: s
     ``from_generation`` (a ``generate`` run) assembles the super-cell from that set's
     cells instead of generating new ones; its dataset and objectives are used.
     ``train_overrides`` (SupernetTrainConfig fields) are kept for :func:`train_run`."""
-    from ..diffusion.generate import load_or_train, resolve_device
-    from ..supernet.build import BuildRequest, build, check_request
+    from ..diffusion.generate import resolve_device
+    from ..supernet.build import BuildRequest, build_into, check_request
     from ..supernet.config import PRESETS
-    from ..supernet.run_folder import write_build
 
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
@@ -147,11 +146,10 @@ def build_run(store: RunStore, bench, *, dataset: str = "cifar10", objectives: s
                               "from_generation": from_generation.id if from_generation else None},
                        name=f"{preset} · {dataset} {objectives}")
     with store.recording(run):
-        report("loading the diffusion prior", 0.05)
-        model = (models or {}).get("diffusion") or load_or_train(device=device, say=report)
-        report("generating and ranking super-cells by predicted coverage of the front", 0.3)
-        result = build(bench, request, model, device=device, say=report, cells=cells)
-        write_build(run.path, result.spec, preset, result.as_dict())
+        report("loading the diffusion prior, then generating and ranking super-cells by predicted coverage "
+               "of the front", 0.05)
+        result = build_into(run.path, bench, request, preset, device=device, model=(models or {}).get("diffusion"),
+                            say=report, cells=cells)
         report(f"super-cell chosen: coverage {result.true_coverage:.4f} of the true front", 1.0)
         return store.update(run.id, "done", summary={"stage": "built", "build": result.as_dict(),
                                                      "device": device})
