@@ -98,3 +98,18 @@ def test_predictor_proxies_scores_a_cell_on_real_images(images_root):
     assert all(isinstance(record[p], float) for p in ("synflow", "jacov", "nwot"))
     bad = nagui("predictor", "proxies", "3731", "--proxies", "nwot,grasp")
     assert bad.returncode == 2 and "unknown ['grasp']" in bad.stderr
+
+
+def test_supernet_build_writes_the_run_folder_the_app_and_train_read(data_dir, tmp_path):
+    from nagui.supernet.run_folder import build_spec, read_build
+
+    run = tmp_path / "run"
+    r = nagui("supernet", "build", "--run", str(run), "--n", "32", "--json", env={"XDG_DATA_HOME": str(tmp_path)})
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    spec, preset = build_spec(run)
+    assert preset == "quick" and spec.as_dict() == out["spec"]
+    assert read_build(run)["build"]["true_coverage"] == pytest.approx(out["true_coverage"]) and 0 < out["true_coverage"] <= 1
+    bad = nagui("supernet", "build", "--run", str(tmp_path / "bad"), "--objectives", "test_acc",
+                env={"XDG_DATA_HOME": str(tmp_path)})
+    assert bad.returncode == 2 and "one accuracy and one cost objective" in bad.stderr and not (tmp_path / "bad").exists()
