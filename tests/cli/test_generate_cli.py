@@ -118,3 +118,42 @@ def test_generate_refuses_an_unfit_predictor_or_model(trained, tmp_path):
     r = nagui("generate", "--model", str(bad), "--predictor", str(root / "pred"), "--n", "4",
               "--json", str(tmp_path / "x.json"), env=env)
     assert r.returncode == 2 and "format None" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_new_computed_objective_is_one_registry_entry(trained, data_dir, tmp_path, monkeypatch, capsys):
+    """Issue #18's target: adding an objective kind touches the registry and, for a computed
+    kind, the function that computes it, nothing else. A throwaway kind (the number of 3x3
+    convolutions in the cell) is added to ``nagui.objectives.KINDS`` alone; the table's
+    columns and docs, the Search Space column groups, objective parsing, the Generate page's
+    cost choices and guided generation all take it."""
+    import numpy as np
+
+    from nagui import objectives
+    from nagui.cli import main
+    from nagui.data import Benchmark
+    from nagui.data.filters import column_groups
+    from nagui.problem import Problem, cost_objectives
+    from nagui.space import OPS
+
+    def count_3x3(op_indices):
+        return (np.asarray(op_indices) == OPS.index("nor_conv_3x3")).sum(axis=1).astype(float)
+
+    new = objectives.Kind("conv3x3", False, "convs", "computed", "3x3 convolutions", lambda m: m == "conv3x3",
+                          count_3x3, "number of 3x3 convolutions in the cell")
+    monkeypatch.setattr(objectives, "KINDS", (*objectives.KINDS, new))
+    bench = Benchmark.load(data_dir)
+    expected = count_3x3([bench.arch(i).indices for i in range(len(bench.table))])
+    assert np.array_equal(bench.table["conv3x3"].to_numpy(), expected)
+    assert "conv3x3" in column_groups()["Cost"] and "conv3x3" in cost_objectives()
+    assert Problem.parse("cifar10", "test_acc,conv3x3").objectives[1] == "conv3x3"
+
+    root, env = trained
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    out = tmp_path / "conv3x3.json"
+    assert main(["generate", "--dataset", "cifar10", "--objectives", "test_acc,conv3x3", "--model", str(root / "model"),
+                 "--predictor", str(root / "pred"), "--steps", "4", "--polish", "1", "--device", "cpu",
+                 "--n", "8", "--json", str(out)]) == 0, capsys.readouterr().err
+    for rec in json.loads(out.read_text()):
+        assert rec["predicted"]["conv3x3"]["std"] == 0
+        assert rec["predicted"]["conv3x3"]["mean"] == rec["truth"]["conv3x3"] == rec["arch"].count("nor_conv_3x3")
