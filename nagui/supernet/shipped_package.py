@@ -147,8 +147,6 @@ def _test_images(data_root, split: str, cap: int | None):
 
 
 def _fp16_tensors(state: dict) -> dict:
-    import torch
-
     return {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in state.items()}
 
 

@@ -1,5 +1,4 @@
 """The run store (folders + SQLite index) and background tasks (progress, cancel, errors)."""
-import os
 import threading
 import time
 
@@ -19,7 +18,7 @@ def test_run_store_survives_a_restart_and_merges_summaries(tmp_path):
     again = RunStore(tmp_path).get(run.id)  # a new store object = a restarted server
     assert again.status == "done" and again.summary == {"samples": 1, "hv": 0.9} and again.finished
     assert again.params == {"n": 64} and RunStore(tmp_path).read_json(again, "samples.json") == [{"index": 1}]
-    second = store.create("generate", name="second")
+    store.create("generate", name="second")
     assert [r.name for r in store.list("generate")] == ["second", "first"]
     assert store.latest("generate").id == run.id  # the newest *done* one
     assert store.list("supernet") == []
@@ -114,7 +113,7 @@ def test_cancel_stops_the_job_at_its_next_report():
 
 
 def test_failures_become_one_readable_line():
-    from nagui.space import Arch, InvalidArchError
+    from nagui.space import Arch
 
     tm = TaskManager()
     task = tm.start("f", "Parse", lambda t: Arch.parse("|bogus~0|"))
