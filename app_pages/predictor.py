@@ -10,7 +10,8 @@ from nagui.diffusion.problem import PredictorSpec, accuracy_predictor
 from nagui.predictor.ensemble import CheckpointError, Predictor
 from nagui.predictor.report import (INTERVAL, RUN_KIND, PredictorSetupError, check_training_request,
                                     describe_protocol, evaluate_predictor, metrics_rows, objective_unit,
-                                    say_with_fraction, train_predictor_run)
+                                    train_predictor_run)
+from nagui.progress import within
 from nagui.runs import RunStoreError
 from app_ui.common import benchmark_or_stop, fmt_time, run_store, task_panel, tasks
 
@@ -147,7 +148,7 @@ if source == SOURCES[0]:
     task = tasks().get(task_key)
 
     def build(task, dataset=dataset):
-        predictor = accuracy_predictor(bench, dataset, PredictorSpec(), say=say_with_fraction(task.report, 0, 0.9))
+        predictor = accuracy_predictor(bench, dataset, PredictorSpec(), say=within(task.report, 0, 0.9))
         task.report("scoring on the cells it has no label of", 0.92)
         return _view(f"Guiding predictor for {dataset} (transfer)", predictor)
 

@@ -28,12 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
+from nagui.progress import printed
+
 SUPER_CELL = "|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_1x1~1|avg_pool_3x3~2|"
 PAGES = ["Home", "Search space", "Predictor", "Generate", "Supernet", "Deploy", "Benchmarks"]
 
 
-def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+say = printed(seconds=2)   # progress and summaries on stderr
 
 
 def stats(xs) -> dict:

@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
 from dataclasses import replace
 
@@ -35,6 +34,7 @@ from nagui.diffusion.evaluate import distribution_distance
 from nagui.diffusion.generate import GenerateRequest, generate
 from nagui.diffusion.problem import accuracy_predictor
 from nagui.problem import Problem
+from nagui.progress import printed
 from nagui.diffusion.sampler import Sampler
 from nagui.diffusion.tables import CellTables
 from nagui.report import markdown_summary
@@ -44,8 +44,7 @@ THREE_OBJECTIVES = ("cifar10", "test_acc,flops,latency@raspi4")
 METRICS = ("validity", "uniqueness", "novelty", "on_front", "within_0.5", "hv_ratio", "sample_s")
 
 
-def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+say = printed(seconds=2)   # progress and summaries on stderr
 
 
 def methods(request: GenerateRequest, problem: Problem) -> dict[str, GenerateRequest]:

@@ -32,6 +32,7 @@ from nagui.data import Benchmark
 from nagui.measure.latency import LatencyConfig
 from nagui.predictor.ensemble import TrainConfig
 from nagui.predictor.evaluate import records_coverage, run_local, run_plain, run_transfer
+from nagui.progress import printed, quiet
 from nagui.report import markdown_summary as _summary
 
 
@@ -66,7 +67,7 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     torch.set_num_threads(os.cpu_count() or 1)
-    say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    say = printed(seconds=2)
 
     bench = Benchmark.load(args.data_dir)
     seeds = list(range(args.seeds))
@@ -143,7 +144,7 @@ def run_guided(bench, seeds, n: int, say) -> list[dict]:
             request = GenerateRequest(dataset=dataset, objectives=objectives, n=n, constraints=Constraints(**limits),
                                       seed=seed, predictor=PredictorSpec(k=20, seed=seed))
             start = time.perf_counter()
-            result = generate(bench, request, model, say=lambda _msg: None)
+            result = generate(bench, request, model, say=quiet)
             problem = f"{dataset} {objectives}" + (f" max_flops={limits['max_flops']:g}" if limits else "")
             cover = records_coverage(result.records, result.problem.accuracy)
             records.append({"setting": "guided", "problem": problem, "seed": seed, "k": 20, **cover,

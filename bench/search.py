@@ -35,11 +35,12 @@ from pathlib import Path
 
 import numpy as np
 
+from nagui.progress import printed
+
 THRESHOLDS = (94.0, 93.5, 93.0)
 
 
-def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+say = printed(seconds=2)   # progress and summaries on stderr
 
 
 def parse_args(argv):

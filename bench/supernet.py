@@ -27,16 +27,16 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from nagui.progress import printed, quiet
 
-def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+
+say = printed(seconds=2)   # progress and summaries on stderr
 
 
 def machine() -> dict:
@@ -73,7 +73,7 @@ def part_coverage(args) -> list[dict]:
                 for seed in range(args.seeds):
                     r = build(bench, BuildRequest(dataset=dataset, objectives=f"test_acc,{cost}", strategy=strategy,
                                                   seed=seed, n=args.n), model, predictor=predictor, tables=tables,
-                              say=lambda s: None)
+                              say=quiet)
                     rows.append({"dataset": dataset, "objectives": f"test_acc,{cost}", "strategy": strategy,
                                  "seed": seed, "super_cell": r.spec.super_cell.to_str(),
                                  "true_coverage": r.true_coverage, "predicted_coverage": r.predicted_coverage,
@@ -127,7 +127,7 @@ def part_train(args) -> dict:
         say(f"one epoch takes {epoch_s:.1f} s: {epochs} epochs fit {args.budget_s} s")
         config = _replace(config, epochs=epochs)
     start = time.perf_counter()
-    summary = train_supernet(run, spec, config, args.images, args.device, progress=_progress)
+    summary = train_supernet(run, spec, config, args.images, args.device, progress=say)
     wall = time.perf_counter() - start
     result = {"preset": args.preset, "spec": spec.as_dict(), "config": config.as_dict(), "device": args.device,
               "machine": machine(), "train_s": summary["train_s"], "train_wall_s": round(wall, 1),
@@ -146,8 +146,7 @@ def part_train(args) -> dict:
     masks = masks_to_profile(spec, limit=args.limit, seed=0)
     say(f"profiling {len(masks)} masks ...")
     profile_start = time.perf_counter()
-    records = profiler.profile(masks, lambda i, n, r: say(f"  {i}/{n} {r['mask']} acc {r['accuracy']:.2f}")
-                               if i % 10 == 0 else None)
+    records = profiler.profile(masks, say)
     result["profile"] = {"masks": len(records), "of": len(masks_to_profile(spec)),
                          "measure_s_mean": float(np.mean([r["measure_s"] for r in records])),
                          "measure_s_p95": float(np.percentile([r["measure_s"] for r in records], 95)),
@@ -226,7 +225,7 @@ def part_recipes(args) -> dict:
                               batch_size=args.batch_size, train_per_class=args.train_per_class)
         run = Path(args.out) / f"recipe-{recipe}-{args.preset}-e{config.epochs}"
         say(f"{recipe}: training {config.epochs} epochs into {run}")
-        summary = train_supernet(run, spec, config, args.images, args.device, progress=_progress)
+        summary = train_supernet(run, spec, config, args.images, args.device, progress=say)
         model, meta = load_supernet(run, args.device)
         train_images, _ = load_train_heldout(config, args.images)
         order = torch.randperm(len(train_images), generator=torch.Generator().manual_seed(1234))
@@ -295,13 +294,6 @@ def recipes_records_report(path: str, data_dir=None) -> str:
 def _replace(config, **kw):
     from dataclasses import replace
     return replace(config, **kw)
-
-
-def _progress(event: dict) -> None:
-    if event.get("event") == "epoch":
-        say(f"  epoch {event['epoch']}/{event['epochs']} loss {event['loss']:.3f} held-out acc largest "
-            f"{event['heldout_acc_largest']:.1f}% smallest {event['heldout_acc_smallest']:.1f}% "
-            f"({event['images_per_s']:.0f} img/s)")
 
 
 def _dump(args, name: str, payload) -> None:

@@ -41,6 +41,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nagui.progress import printed
+
 THRESHOLDS = {"cifar10": (94.0, 93.5, 93.0), "cifar100": (73.0, 72.0, 71.0), "ImageNet16-120": (46.5, 46.0, 45.0)}
 TALK = {"ours": {"search time (min)": "23.6", "MFLOPs": "250"},
         "diffusionnag": {"search time (min)": "544", "MFLOPs": "434"},
@@ -49,8 +51,7 @@ TALK_NAMES = {"ours": "Ours", "diffusionnag": "DiffusionNAG", "reinforce": "best
 DEFAULT_STRATEGIES = "ours,diffusionnag,reinforce"
 
 
-def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+say = printed(seconds=2)   # progress and summaries on stderr
 
 
 def parse_args(argv):

@@ -72,3 +72,16 @@ def test_no_module_decides_an_objective_kind_by_its_name_prefix():
     offenders = [str(p) for root in roots for p in root.rglob("*.py")
                  if p.name != "objectives.py" and any(s in p.read_text() for s in patterns)]
     assert offenders == []
+
+
+def test_every_progress_callback_has_the_one_shape():
+    """``report(text, fraction=None)`` (nagui.progress.Report): no parameter named progress,
+    say or report is typed as another callable, nor defaulted to a one-argument logger."""
+    import re
+
+    roots = [PACKAGE, PACKAGE.parent / "app_pages", PACKAGE.parent / "bench"]
+    other_shape = re.compile(r"\b(progress|say|report)\s*:\s*Callable|\b(say|progress)\s*[:=][^,)]*= ?log\.info\b"
+                             r"|\b(say|progress|report)=lambda (i, n|s, n|s|t|text|event|_msg)\b[:,]")
+    offenders = [f"{p}: {m.group(0)}" for root in roots for p in root.rglob("*.py")
+                 for m in other_shape.finditer(p.read_text())]
+    assert offenders == []

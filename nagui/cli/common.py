@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 
 from ..data import Benchmark
 from ..errors import NaguiError
+from ..progress import printed
 from ..space import Arch
 
 EXIT_DATA, EXIT_USAGE = 1, 2
@@ -34,9 +34,9 @@ def print_record(record: dict, as_json: bool) -> None:
         print(f"{key:<{width}}  {format_value(value)}")
 
 
-def say(text: str) -> None:
-    """Progress and summaries on stderr (stdout stays for the command's output)."""
-    print(text, file=sys.stderr, flush=True)
+say = printed(seconds=2)
+"""Progress and summaries on stderr (stdout stays for the command's output); a line that
+carries a fraction at most every 2 s."""
 
 
 def parse_arch_or_index(value: str, data_dir) -> Arch:

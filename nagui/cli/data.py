@@ -4,14 +4,12 @@ from __future__ import annotations
 import sys
 
 from ..data.sources import check_data_dir, fetch, resolve_data_dir
+from ..progress import printed
 from .common import EXIT_DATA
 
 
 def cmd_data_fetch(args) -> int:
-    def progress(source, status):
-        print(f"{status:>8}  {source.file}", file=sys.stderr)
-
-    dest = fetch(args.dest, force=args.force, base_url=args.base_url, progress=progress)
+    dest = fetch(args.dest, force=args.force, base_url=args.base_url, progress=printed())
     print(f"NB201 tables ready in {dest}")
     return 0
 

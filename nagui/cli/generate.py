@@ -40,8 +40,7 @@ def cmd_diffusion_train(args) -> int:
     device = _device(args.device)
     out = Path(args.out) if args.out else default_model_dir(config)
     model = DiffusionModel.train(config=config, device=device,
-                                 progress=lambda s, n, loss: say(f"step {s}/{n}  loss {loss:.4f}")
-                                 if s % 500 == 0 or s == n else None)
+                                 progress=say)
     model.save(out)
     print(f"trained the {config.schedule} diffusion prior on {model.info['train_cells']} {config.train_set} cells "
           f"in {model.info['train_s']:.1f} s on {device}; saved to {out}")

@@ -2,13 +2,12 @@
 cached in the user data dir and shipped in assets/models."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from ..data import Benchmark
 from ..data.benchmark import DATASETS
 from ..shipped_models import SHIPPED_DIR, ship
-from .common import add_data_dir_arg
+from .common import add_data_dir_arg, say
 
 
 def _default_model_dirs() -> dict[str, Path]:
@@ -34,9 +33,6 @@ def cmd_models_ship(args) -> int:
     default models into assets/models."""
     from ..diffusion.generate import load_or_train
     from ..diffusion.problem import pretrained_predictor
-
-    def say(text):
-        print(text, file=sys.stderr)
 
     load_or_train(say=say)
     table = Benchmark.load(args.data_dir).table

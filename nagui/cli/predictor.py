@@ -1,13 +1,12 @@
 """``nagui predictor train|predict|measure-local|proxies``: the multi-objective predictor."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from ..data import Benchmark
-from .common import UsageError, add_data_dir_arg, parse_arch_or_index, print_record
+from .common import UsageError, add_data_dir_arg, parse_arch_or_index, print_record, say
 
 
 def cmd_predictor_train(args) -> int:
@@ -20,7 +19,7 @@ def cmd_predictor_train(args) -> int:
     try:
         predictor = train_on_random_cells(bench, args.objectives.split(","), args.train_size, members=args.members,
                                           epochs=args.epochs, seed=args.seed, noise_aware=args.noise_aware,
-                                          progress=lambda i, n: print(f"member {i}/{n} trained", file=sys.stderr))
+                                          progress=say)
     except PredictorSetupError as exc:
         raise UsageError(str(exc)) from None
     out = predictor.save(args.out)
@@ -85,7 +84,7 @@ def cmd_predictor_measure_local(args) -> int:
     idx = np.random.default_rng(args.seed).choice(connected, args.k, replace=False)
     cache = LatencyCache(args.cache)
     latency = measure_cells([bench.arch(int(i)) for i in idx], LatencyConfig(threads=args.threads), cache,
-                            progress=lambda i, n: print(f"measured {i}/{n}", file=sys.stderr))
+                            progress=say)
     basis = device_basis(bench.table)
     head = DeviceHead.fit(basis[idx], np.array(latency))
     pred = head.predict(basis)

@@ -12,7 +12,8 @@ import numpy as np
 
 from ..data import Benchmark
 from ..problem import ProblemError
-from ..supernet.cli_runs import (_record_line, _run_dir, _say, _settings, _trained_run_dir, add_ship_parser,
+from ..progress import printed
+from ..supernet.cli_runs import (_run_dir, _say, _settings, _trained_run_dir, add_ship_parser,
                                  json_record)
 from ..supernet.config import BUILD_STRATEGIES, PRESETS, RECIPES
 from ..supernet.select import Limits, SelectionError, pareto_set, select
@@ -108,7 +109,7 @@ def _profiler(args):
 
 
 def cmd_profile(args) -> int:
-    from ..supernet.profile import kendall_tau, masks_to_profile
+    from ..supernet.profile import kendall_tau, masks_to_profile, record_line
     from ..supernet.run_folder import build_spec
 
     _, preset = build_spec(_trained_run_dir(args))
@@ -120,11 +121,7 @@ def cmd_profile(args) -> int:
          + (f" (a seeded sample; --limit {limit})" if len(masks) < len(everything) else "") + " ...")
     start = time.perf_counter()
 
-    def progress(i, n, r):
-        if i % 10 == 0 or i == n:
-            _say(f"  {i}/{n}  {_record_line(r)}{'  (cached)' if r['cached'] else ''}")
-
-    records = profiler.profile(masks, progress)
+    records = profiler.profile(masks, printed(seconds=2))
     tau, n_tau = kendall_tau(records)
     front = pareto_set(records)
     summary = {"masks": len(records), "of": len(everything), "seconds": round(time.perf_counter() - start, 1),
@@ -139,7 +136,7 @@ def cmd_profile(args) -> int:
         print(f"{len(records)} masks profiled in {summary['seconds']} s; Kendall tau (shared-weight vs NB201 table "
               f"accuracy, {n_tau} full-depth sub-cells): {tau:.3f}\nPareto set (accuracy, latency, FLOPs):")
         for r in sorted(front, key=lambda r: r["latency_ms"]):
-            print("  " + _record_line(r))
+            print("  " + record_line(r))
     return 0
 
 
@@ -156,6 +153,8 @@ def _selection(args):
 
 
 def cmd_select(args) -> int:
+    from ..supernet.profile import record_line
+
     _, sel = _selection(args)
     if args.json:
         print(json.dumps({"ok": sel.ok, "best": sel.best, "feasible": sel.feasible, "nearest": sel.nearest,
@@ -164,7 +163,7 @@ def cmd_select(args) -> int:
     else:
         print(sel.message)
         if sel.ok:
-            print("  " + _record_line(sel.best))
+            print("  " + record_line(sel.best))
     return 0 if sel.ok else EXIT_INFEASIBLE
 
 

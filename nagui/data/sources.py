@@ -24,6 +24,7 @@ from typing import Callable, Iterable
 
 from ..checkpoint_files import write_atomically
 from ..errors import NaguiError
+from ..progress import Report, quiet
 
 from .manifest import GITHUB_RAW, NB201_FILES, SourceFile
 
@@ -130,48 +131,47 @@ def _download(url: str, timeout: float) -> bytes:
 
 def fetch(dest: str | os.PathLike | None = None, *, force: bool = False, timeout: float = 60.0,
           base_url: str | None = None, download: Callable[[str, float], bytes] = _download,
-          progress: Callable[[SourceFile, str], None] | None = None) -> Path:
+          progress: Report = quiet) -> Path:
     """Download every manifest file at its pinned commit into ``dest`` (default: the cache dir).
 
     Files already present with the right sha256 are kept. Each download is checked
     against its sha256 and written atomically (temp file + rename), so an interrupted
     or corrupt download never leaves a half file behind. Raises :class:`DataError`
-    naming every file that could not be fetched. ``base_url`` (default: GitHub's raw
+    naming every file that could not be fetched; ``progress`` gets one line per file
+    (``ok``, ``fetched`` or ``failed``). ``base_url`` (default: GitHub's raw
     file host, or ``$NAGUI_DATA_MIRROR``) serves ``<repo>/<commit>/<path>``.
     """
     dest = Path(dest).expanduser() if dest is not None else cache_data_dir()
     base_url = base_url or os.environ.get(MIRROR_ENV_VAR) or GITHUB_RAW
     failures = []
-    for source in NB201_FILES:
+    for n, source in enumerate(NB201_FILES, 1):
+        def done(status: str) -> None:
+            progress(f"{status:>8}  {source.file}", n / len(NB201_FILES))
+
         target = dest / "nb201" / source.file
         if not force and check_file(dest, source) is None:
-            if progress:
-                progress(source, "ok")
+            done("ok")
             continue
         try:
             payload = download(source.url(base_url), timeout)
         except Exception as exc:  # network errors come in many types
             failures.append(f"{source.file}: download from {source.url(base_url)} failed: {exc}")
-            if progress:
-                progress(source, "failed")
+            done("failed")
             continue
         digest = hashlib.sha256(payload).hexdigest()
         if digest != source.sha256:
             failures.append(f"{source.file}: downloaded sha256 {digest} != expected {source.sha256}")
-            if progress:
-                progress(source, "failed")
+            done("failed")
             continue
         try:
             write_atomically(target, payload)
         except OSError as exc:                       # a full disk, a read-only or unusable dir
             failures.append(f"{source.file}: could not write {target}: {exc.strerror or exc} "
                             "(the file there before, if any, is untouched)")
-            if progress:
-                progress(source, "failed")
+            done("failed")
             continue
         log.info("fetched %s", target)
-        if progress:
-            progress(source, "fetched")
+        done("fetched")
     if failures:
         raise DataError(f"{len(failures)} of {len(NB201_FILES)} files could not be fetched into {dest}:\n  "
                         + "\n  ".join(failures))

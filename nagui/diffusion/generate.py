@@ -10,12 +10,12 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
 
 from ..objectives import Objective
+from ..progress import Report, logged
 from .constraints import Constraints
 from .evaluate import generation_metrics
 from .model import DiffusionModel, DiffusionTrainConfig
@@ -25,6 +25,7 @@ from .sampler import Sampler, Samples
 from .tables import CellTables
 
 log = logging.getLogger(__name__)
+_logged = logged(log)
 
 
 def default_model_dir(config: DiffusionTrainConfig = DiffusionTrainConfig()) -> Path:
@@ -46,7 +47,7 @@ def resolve_device(name: str | None) -> str:
 
 
 def load_or_train(path: str | Path | None = None, config: DiffusionTrainConfig = DiffusionTrainConfig(),
-                  device: str = "cpu", say: Callable[[str], None] = log.info) -> DiffusionModel:
+                  device: str = "cpu", say: Report = _logged) -> DiffusionModel:
     """The diffusion prior at ``path`` (default :func:`default_model_dir`); trained and
     saved there first when no checkpoint exists. A checkpoint that exists but does not
     load is an error, never silently replaced."""
@@ -60,8 +61,7 @@ def load_or_train(path: str | Path | None = None, config: DiffusionTrainConfig =
     say(f"training the diffusion prior ({config.schedule}, {config.train_set} cells, {config.steps} steps) "
         f"on {device}; saved to {path}")
     model = DiffusionModel.train(config=config, device=device,
-                                 progress=lambda s, n, loss: say(f"  step {s}/{n}  loss {loss:.4f}")
-                                 if s % 500 == 0 or s == n else None)
+                                 progress=say)
     model.save(path)
     say(f"trained in {model.info['train_s']:.0f} s")
     return model
@@ -135,7 +135,7 @@ def _cost_value(tables, name: str, flat: int) -> tuple[float, str]:
 
 
 def generate(bench, request: GenerateRequest, model: DiffusionModel, predictor=None, device: str = "cpu",
-             tables: CellTables | None = None, say: Callable[[str], None] = log.info) -> GenerateResult:
+             tables: CellTables | None = None, say: Report = _logged) -> GenerateResult:
     problem = Problem.parse(request.dataset, request.objectives)
     tables = tables or CellTables(bench)
     start = time.perf_counter()

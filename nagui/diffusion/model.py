@@ -11,7 +11,6 @@ import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch.nn import functional as F
@@ -19,6 +18,7 @@ from torch.nn import functional as F
 from .. import __version__
 from ..checkpoint_files import read_meta, read_tensors, save_checkpoint
 from ..errors import NaguiError
+from ..progress import Report, quiet
 from .denoiser import DenoiserConfig, GraphDenoiser
 from .schedule import SCHEDULES, make_schedule
 from ..space.cell_space import NB201CellSpace, SearchSpace
@@ -75,9 +75,8 @@ class DiffusionModel:
     # ---- training --------------------------------------------------------------------
     @classmethod
     def train(cls, space: SearchSpace | None = None, config: DiffusionTrainConfig = DiffusionTrainConfig(),
-              device: str = "cpu", progress: Callable[[int, int, float], None] | None = None) -> "DiffusionModel":
-        """Fit the denoiser on ``space.training_set(config.train_set)``.
-        ``progress(step, steps, loss)`` is called every 100 steps."""
+              device: str = "cpu", progress: Report = quiet) -> "DiffusionModel":
+        """Fit the denoiser on ``space.training_set(config.train_set)``, reporting every 100 steps."""
         space = space or NB201CellSpace()
         data = space.training_set(config.train_set).to(device)
         torch.manual_seed(config.seed)
@@ -100,8 +99,8 @@ class DiffusionModel:
             opt.step()
             sched.step()
             running = 0.98 * running + 0.02 * loss.item() if step > 1 else loss.item()
-            if progress and (step % 100 == 0 or step == config.steps):
-                progress(step, config.steps, running)
+            if step % 100 == 0 or step == config.steps:
+                progress(f"step {step}/{config.steps}: loss {running:.4f}", step / config.steps)
         info = {"space": space.name, "train_cells": len(data), "train_s": round(time.perf_counter() - start, 2),
                 "final_loss": round(running, 5), "device": str(device)}
         return cls(space, config, denoiser.cpu(), info)

@@ -12,12 +12,13 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from ..data.benchmark import DATASETS, column
 from ..problem import Problem, ProblemError
+from ..progress import Report, logged
 from ..space import Arch
 from .constraints import Constraints
 from .guidance import Guidance
@@ -25,6 +26,7 @@ from .objectives import PredictorObjective, TableObjective
 from .tables import CellTables
 
 log = logging.getLogger(__name__)
+_logged = logged(log)
 LABEL_PROTOCOLS = ("transfer", "all")
 
 
@@ -54,7 +56,7 @@ def _cache_dir(kind: str, payload: dict, root: Path | None) -> Path:
 
 
 def accuracy_predictor(bench, dataset: str, spec: PredictorSpec = PredictorSpec(), cache_root: Path | None = None,
-                       say: Callable[[str], None] = log.info):
+                       say: Report = _logged):
     """A noise-aware predictor with the head ``test_acc@dataset``, trained under ``spec``.
 
     transfer: pretrained on the other datasets' test accuracy of ``pretrain_cells`` cells
@@ -78,7 +80,7 @@ def accuracy_predictor(bench, dataset: str, spec: PredictorSpec = PredictorSpec(
         say(f"fitting the guiding predictor on all {len(archs)} {target} labels (cached in {path}) ...")
         pred = Predictor.fit(archs, {target: table[target].to_numpy()}, train_config=config, noise_aware=True,
                              protocol={"labels": f"all {len(archs)} {target} labels (upper bound)"},
-                             progress=lambda i, n: say(f"  member {i}/{n} trained"))
+                             progress=say)
         pred.save(path)
         return pred
     base = pretrained_predictor(table, dataset, spec, cache_root, say)
@@ -100,7 +102,7 @@ def pretrained_predictor_dir(dataset: str, spec: PredictorSpec = PredictorSpec()
 
 
 def pretrained_predictor(table, dataset: str, spec: PredictorSpec = PredictorSpec(), cache_root: Path | None = None,
-                         say: Callable[[str], None] = log.info):
+                         say: Report = _logged):
     """The transfer base: a noise-aware ensemble pretrained on the OTHER datasets' test
     accuracies of ``spec.pretrain_cells`` cells (never ``dataset``'s); cached on disk."""
     from ..predictor.ensemble import CheckpointError, Predictor, TrainConfig
@@ -122,7 +124,7 @@ def pretrained_predictor(table, dataset: str, spec: PredictorSpec = PredictorSpe
             f"({spec.members} members x {spec.epochs} epochs; cached in {path}) ...")
         base = pretrain([archs[i] for i in pre_idx], {c: table[c].to_numpy()[pre_idx] for c in sources},
                         train_config=config, noise_aware=True,
-                        progress=lambda i, n: say(f"  member {i}/{n} trained"))
+                        progress=say)
         base.save(path)
         return base
 

@@ -13,9 +13,10 @@ import platform
 import sqlite3
 import time
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 from ..space import Arch
+from ..progress import Report, quiet
 from .latency import LatencyConfig, measure_latency
 
 SCHEMA = """
@@ -94,7 +95,7 @@ class LatencyCache:
 
 
 def measure_cells(archs: Sequence[Arch], config: LatencyConfig = LatencyConfig(), cache: LatencyCache | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> list[float]:
+                  progress: Report = quiet) -> list[float]:
     """onnxruntime p50 latency (ms) of each cell on this machine; cached cells are not measured again."""
     cache = cache or LatencyCache()
     setting = setting_key(config)
@@ -105,6 +106,5 @@ def measure_cells(archs: Sequence[Arch], config: LatencyConfig = LatencyConfig()
         report = measure_latency(arch, config=config)
         cache.put(arch, setting, report.ort.p50_ms, report.ort.p90_ms, report.ort.runs)
         known[arch.to_str()] = report.ort.p50_ms
-        if progress:
-            progress(i + 1, len(todo))
+        progress(f"measured {i + 1}/{len(todo)} new cells", (i + 1) / len(todo))
     return [known[a.to_str()] for a in archs]

@@ -32,12 +32,13 @@ import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import torch
 
 from ..checkpoint_files import save_checkpoint
+from ..progress import Report, quiet
 from ..space import OPS, Arch, table_cost
 from . import isomorphs, units
 from .calibration import IntervalModel, calibrated, conservative
@@ -139,7 +140,7 @@ class Predictor:
     def fit(cls, archs: Sequence[Arch], targets: Mapping[str, Sequence[float]], *,
             train_config: TrainConfig = TrainConfig(), hidden: int = 48, layers: int = 3,
             noise_aware: bool = False, protocol: dict | None = None, transforms: Mapping[str, str] | None = None,
-            isomorph_copies: int | None = None, progress: Callable[[int, int], None] | None = None) -> "Predictor":
+            isomorph_copies: int | None = None, progress: Report = quiet) -> "Predictor":
         """Fit on labelled cells. ``targets`` maps objective names to one value per cell (NaN = unknown);
         ``transforms`` overrides an objective's modelled units (:mod:`.units`); ``isomorph_copies``
         unlabelled cells of each labelled cell's isomorphism class share its accuracy labels
@@ -204,8 +205,7 @@ class Predictor:
             train_member(model, x_all[rows], torch.tensor(y_all[rows], dtype=torch.float32), pool_x, pool_z,
                           free_cols, cfg, noise_aware, rng)
             members.append(model.eval())
-            if progress:
-                progress(m + 1, cfg.members)
+            progress(f"member {m + 1}/{cfg.members} fitted", (m + 1) / cfg.members)
         log.info("fitted %d members on %d cells in %.1f s", cfg.members, len(archs), time.perf_counter() - start)
 
         uncalibrated = [IntervalModel() for _ in objectives]

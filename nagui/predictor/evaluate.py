@@ -12,18 +12,20 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 from scipy.stats import kendalltau, spearmanr
 
 from ..data import Benchmark, column
 from ..space import OPS, Arch
+from ..progress import Report, logged
 from . import units
 from .ensemble import Predictor, TrainConfig
 from .transfer import adapt, naive_transfer_score, pretrain
 
 log = logging.getLogger(__name__)
+_logged = logged(log)
 
 
 def rank_scores(pred: np.ndarray, truth: np.ndarray) -> dict[str, float]:
@@ -86,7 +88,7 @@ def records_coverage(records: Sequence[dict], objective: str) -> dict:
 
 def run_plain(bench: Benchmark, dataset: str, sizes: Sequence[int], seeds: Sequence[int],
               extra_objectives: Sequence[str] = ("latency@raspi4",), train_config: TrainConfig = TrainConfig(),
-              baselines: bool = True, say: Callable[[str], None] = log.info, target: str | None = None) -> list[dict]:
+              baselines: bool = True, say: Report = _logged, target: str | None = None) -> list[dict]:
     """Fit on ``n`` random cells (per size and seed), score on every other cell. The target
     is ``target`` (any table column, e.g. ``valid_acc@cifar10-valid``) or ``dataset``'s test
     accuracy, predicted together with ``extra_objectives``."""
@@ -138,7 +140,7 @@ def top_fraction_spearman(pred: np.ndarray, truth: np.ndarray, fraction: float =
 
 def run_transfer(bench: Benchmark, dataset: str, sources: Sequence[str], ks: Sequence[int], seeds: Sequence[int],
                  pretrain_cells: int = 15625, train_config: TrainConfig = TrainConfig(members=2, epochs=150),
-                 adapt_kwargs: dict | None = None, say: Callable[[str], None] = log.info,
+                 adapt_kwargs: dict | None = None, say: Report = _logged,
                  base: Predictor | None = None) -> list[dict]:
     """One pretraining on the source tasks (source labels only), then per seed k random target
     labels. ``base``: adapt this pretrained predictor instead (e.g. the guiding one)."""
@@ -195,7 +197,7 @@ def run_transfer(bench: Benchmark, dataset: str, sources: Sequence[str], ks: Seq
 
 
 def run_local(bench: Benchmark, ks: Sequence[int], test_cells: int, seed: int = 0, latency_config=None,
-              cache=None, say: Callable[[str], None] = log.info) -> list[dict]:
+              cache=None, say: Report = _logged) -> list[dict]:
     """``latency@local``: measure max(ks) + test_cells cells here (cached), adapt from k, score on the test cells."""
     from ..measure.cache import measure_cells
     from ..measure.latency import LatencyConfig
@@ -209,7 +211,7 @@ def run_local(bench: Benchmark, ks: Sequence[int], test_cells: int, seed: int = 
     train_pool, test = chosen[: max(ks)], chosen[max(ks):]
     start = time.perf_counter()
     measured = np.array(measure_cells([archs[i] for i in chosen], latency_config or LatencyConfig(), cache,
-                                      progress=lambda i, n: say(f"measured {i}/{n} new cells") if i % 20 == 0 else None))
+                                      progress=say))
     measure_s = time.perf_counter() - start
     lat = dict(zip(chosen.tolist(), measured))
     y_test = np.array([lat[i] for i in test])

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import logging
 import math
-import re
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from ..errors import NaguiError
 from ..objectives import Objective
+from ..progress import Report, quiet, within
 from ..space import Arch
 from .ensemble import FREE_OBJECTIVES, Predictor, TrainConfig
 from . import units
@@ -74,7 +74,7 @@ def check_training_request(bench, objectives: Sequence[str], train_size: int, *,
 
 def train_on_random_cells(bench, objectives: Sequence[str], train_size: int, *, members: int | None = None,
                           epochs: int | None = None, seed: int = 0, noise_aware: bool = False,
-                          progress: Callable[[int, int], None] | None = None) -> Predictor:
+                          progress: Report = quiet) -> Predictor:
     """Fit a predictor of ``objectives`` (table columns) on ``train_size`` uniformly random
     cells (``seed``). Their labels are counted queries of ``bench``. ``members``/``epochs``
     default to :class:`TrainConfig`'s. Raises :class:`PredictorSetupError` for a bad request."""
@@ -92,23 +92,6 @@ def train_on_random_cells(bench, objectives: Sequence[str], train_size: int, *, 
                 "labels_from": "benchmark table", "train_indices": sorted(int(i) for i in idx)}
     return Predictor.fit(archs, targets, train_config=config, noise_aware=noise_aware, protocol=protocol,
                          progress=progress)
-
-
-_MEMBER = re.compile(r"member (\d+)/(\d+)")
-
-
-def say_with_fraction(report: Callable[[str, float | None], None], start: float = 0.0,
-                      end: float = 1.0) -> Callable[[str], None]:
-    """A ``say(text)`` callback (as :func:`~nagui.diffusion.problem.accuracy_predictor`
-    takes) that forwards to ``report(text, fraction)``, reading "member i/n" as progress
-    between ``start`` and ``end``."""
-    def say(text: str) -> None:
-        found = _MEMBER.search(text)
-        fraction = None
-        if found and int(found.group(2)):
-            fraction = start + (end - start) * int(found.group(1)) / int(found.group(2))
-        report(text.strip(), fraction)
-    return say
 
 
 # ---- evaluation --------------------------------------------------------------------------
@@ -303,7 +286,7 @@ def describe_protocol(predictor: Predictor) -> str:
 # ---- a training run in the run store -------------------------------------------------------
 def train_predictor_run(store, bench, objectives: Sequence[str], train_size: int, *, members: int | None = None,
                         epochs: int | None = None, seed: int = 0, noise_aware: bool = False,
-                        report: Callable[[str, float | None], None] = lambda text, fraction=None: None):
+                        report: Report = quiet):
     """Train on random cells (:func:`train_on_random_cells`), save the predictor into a new
     ``predictor`` run of ``store``, score it (:func:`evaluate_predictor`) and mark the run done.
     Returns ``(run, predictor, evaluation)``. A failure or cancel marks the run and re-raises."""
@@ -317,7 +300,7 @@ def train_predictor_run(store, bench, objectives: Sequence[str], train_size: int
         report(f"training on {int(train_size):,} random cells", 0.02)
         predictor = train_on_random_cells(
             bench, objectives, train_size, members=members, epochs=epochs, seed=seed, noise_aware=noise_aware,
-            progress=lambda i, n: report(f"member {i}/{n} trained", 0.05 + 0.85 * i / n))
+            progress=within(report, 0.05, 0.9))
         predictor.save(run.path)
         report("scoring on the cells not used for training", 0.92)
         evaluation = evaluate_predictor(predictor, bench)

@@ -20,18 +20,20 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
 
 from ..errors import NaguiError
+from ..progress import Report, logged
 from ..nets.supernet import SuperNetSpec, sub_cell_count
 from ..space import Arch
 from .config import BUILD_STRATEGIES as STRATEGIES
 from .coverage import CoverageScorer
 
 log = logging.getLogger(__name__)
+_logged = logged(log)
 
 
 class BuildError(NaguiError, ValueError):
@@ -120,7 +122,7 @@ def predicted_coverage(predictor, tables, problem) -> np.ndarray:
 
 
 def build(bench, request: BuildRequest, model, predictor=None, tables=None, device: str = "cpu",
-          say: Callable[[str], None] = log.info, cells: Sequence[str] | None = None) -> BuildResult:
+          say: Report = _logged, cells: Sequence[str] | None = None) -> BuildResult:
     """Generate, assemble or generate directly, rank by predicted coverage, report the truth.
     ``cells`` (arch strings, e.g. a generated set the user made) are assembled instead of
     generating new ones (``assemble`` only)."""
@@ -178,7 +180,7 @@ def build(bench, request: BuildRequest, model, predictor=None, tables=None, devi
 
 
 def build_into(folder, bench, request: BuildRequest, preset: str, *, device: str = "cpu", model=None,
-               say: Callable[[str], None] = log.info, cells: Sequence[str] | None = None) -> BuildResult:
+               say: Report = _logged, cells: Sequence[str] | None = None) -> BuildResult:
     """Build (:func:`build`) and write the run folder's ``build.json``: the one build step
     both ``nagui supernet build`` and the app's :func:`nagui.workflows.supernet_runs.build_run`
     take. ``model`` is the diffusion prior (loaded or trained when None)."""

@@ -11,9 +11,10 @@ import shlex
 import sys
 from pathlib import Path
 
+from ..progress import printed
 
-def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+
+_say = printed(seconds=2)
 
 
 def _run_dir(args) -> Path:
@@ -96,11 +97,6 @@ def json_record(r: dict, dataset: str = "cifar10") -> dict:
             "cached": r.get("cached")}
 
 
-def _record_line(r: dict) -> str:
-    return (f"{r['mask']:<34} acc {r['accuracy']:6.2f}%  {r['latency_ms']:7.3f} ms  {r['flops']:8.2f} MFLOPs  "
-            f"{r['params']:6.3f} M" + (f"  table {r['table_acc']:.2f}%" if r.get("table_acc") is not None else ""))
-
-
 def cmd_ship(args) -> int:
     from ..data import Benchmark
     from .profile import ProfileSettings
@@ -114,14 +110,10 @@ def cmd_ship(args) -> int:
     _say(f"shipping {run} as {args.name!r}: profiling every distinct mask (test split: "
          f"{args.eval_images or 'all'} images) ...")
 
-    def progress(i, n, r):
-        if i % 20 == 0 or i == n:
-            _say(f"  {i}/{n}  {_record_line(r)}  test {r['test_acc']:.2f}%")
-
     out = ship_supernet(run, args.out, name=args.name, assets_dir=args.assets, fp16=not args.no_fp16,
                         eval_split=args.eval_split, eval_images=args.eval_images, settings=settings,
                         data_root=args.images, bench=Benchmark.load(args.data_dir), device=args.device,
-                        command=command, progress=progress)
+                        command=command, progress=printed(seconds=5))
     prov = verify_shipped(out)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     print(f"shipped {run} to {out} ({size / 2**20:.2f} MB, {prov['weights_dtype']} weights, "

@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import torch
@@ -27,6 +27,7 @@ import torch
 from ..measure.flops import thop_cost_of_module
 from ..measure.latency import LatencyConfig, export_onnx, ort_latency
 from ..nets.supernet import BlockMask, SubNetwork, SuperNetSpec, extract_subnetwork
+from ..progress import Report, quiet
 from ..space import EDGES, prune
 from .checkpoint import load_supernet
 from .config import SupernetTrainConfig
@@ -85,6 +86,12 @@ class ProfileCache:
                               (checkpoint, settings)).fetchall()
         return [json.loads(r[0]) for r in rows]
 
+
+
+def record_line(r: dict) -> str:
+    """One profiled mask on one line: mask, accuracy, latency, FLOPs, params (and table accuracy)."""
+    return (f"{r['mask']:<34} acc {r['accuracy']:6.2f}%  {r['latency_ms']:7.3f} ms  {r['flops']:8.2f} MFLOPs  "
+            f"{r['params']:6.3f} M" + (f"  table {r['table_acc']:.2f}%" if r.get("table_acc") is not None else ""))
 
 class Profiler:
     """Measures masks of the super-network trained in ``run_dir`` (thread-safe: one
@@ -156,14 +163,14 @@ class Profiler:
         self.cache.put(self.checkpoint, self.settings_key, key, record)
         return {**record, "cached": False}
 
-    def profile(self, masks: Iterable[BlockMask | str], progress: Callable[[int, int, dict], None] | None = None
-                ) -> list[dict]:
+    def profile(self, masks: Iterable[BlockMask | str], progress: Report = quiet) -> list[dict]:
+        """Measure each mask (cached ones are read back), reporting one :func:`record_line` each."""
         masks = list(masks)
         out = []
         for i, m in enumerate(masks):
             out.append(self.measure(m))
-            if progress:
-                progress(i + 1, len(masks), out[-1])
+            progress(f"  {i + 1}/{len(masks)}  {record_line(out[-1])}{'  (cached)' if out[-1]['cached'] else ''}",
+                     (i + 1) / len(masks))
         return out
 
     def records(self) -> list[dict]:

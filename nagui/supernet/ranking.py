@@ -10,14 +10,13 @@ baselines). :func:`against_table` then gives Kendall τ against the table's 3-se
 """
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 import torch
 from scipy.stats import kendalltau
 
 from ..nets.supernet import BlockMask, SuperNetwork, extract_subnetwork
 from ..pareto import Objective, non_dominated, to_minimisation
+from ..progress import Report, quiet
 from .evaluation import EVAL_BATCH, accuracy, batch_stats_accuracy, recalibrate_bn
 from .images import ImageSet
 from .profile import masks_to_profile
@@ -34,7 +33,7 @@ def full_depth_masks(model: SuperNetwork) -> list[BlockMask]:
 
 @torch.no_grad()
 def score_masks(model: SuperNetwork, masks: list[BlockMask], calibration: ImageSet, images: ImageSet,
-                device: torch.device | str = "cpu", progress: Callable[[int, int], None] | None = None) -> list[dict]:
+                device: torch.device | str = "cpu", progress: Report = quiet) -> list[dict]:
     """For each mask: its sub-cell and top-1 accuracy (%) on ``images``, BN recalibrated on
     ``calibration`` and with batch statistics."""
     records = []
@@ -46,8 +45,7 @@ def score_masks(model: SuperNetwork, masks: list[BlockMask], calibration: ImageS
                         "full_depth": mask.depth() == model.spec.slots,
                         "acc_recalibrated": round(accuracy(sub, images, EVAL_BATCH), 3),
                         "acc_batch_stats": round(batch, 3), "images": len(images)})
-        if progress:
-            progress(i + 1, len(masks))
+        progress(f"{i + 1}/{len(masks)} masks scored", (i + 1) / len(masks))
     return records
 
 

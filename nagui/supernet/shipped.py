@@ -31,8 +31,7 @@ import time
 import uuid
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable
-
+from ..progress import Report, quiet
 from .distributed import device_name
 from .shipped_package import (BUILD_NAME, CHECKPOINT_DIR, DEFAULT_NAME, DEFAULT_RECIPE_NOTE, ENV_VAR,
                               MAX_PACKAGE_BYTES, META_NAME, PACKAGE_FORMAT, PROFILE_NAME, PROVENANCE_NAME,
@@ -78,10 +77,10 @@ def _write_weights(stage: Path, run_dir: Path, meta: dict, use_fp16: bool) -> di
 
 
 def _profile_every_mask(profiler, test, eval_split: str, dataset: str, batch_size: int,
-                        progress: Callable[[int, int, dict], None] | None) -> tuple[list[dict], dict]:
+                        progress: Report) -> tuple[list[dict], dict]:
     """One record per distinct mask (the Profiler's measurements plus test-split accuracy)
     and where they were measured."""
-    from .profile import accuracy, masks_to_profile
+    from .profile import accuracy, masks_to_profile, record_line
 
     masks = masks_to_profile(profiler.spec)
     where = {"accuracy_device": device_name(profiler.device), "latency_device": device_name("cpu"),
@@ -95,8 +94,7 @@ def _profile_every_mask(profiler, test, eval_split: str, dataset: str, batch_siz
                     "test_images": len(test),
                     f"table_test_acc@{dataset}": table if rec["full_depth"] else None, **where})
         records.append(_clean(rec))
-        if progress:
-            progress(i + 1, len(masks), rec)
+        progress(f"  {i + 1}/{len(masks)}  {record_line(rec)}  test {rec['test_acc']:.2f}%", (i + 1) / len(masks))
     return records, where
 
 
@@ -140,7 +138,7 @@ def ship_supernet(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None 
                   eval_split: str = "test", eval_images: int | None = None, settings=None, data_root=None,
                   bench=None, dataset: str = "cifar10", device: str = "auto", recipe_note: str = DEFAULT_RECIPE_NOTE,
                   command: str | None = None, max_bytes: int = MAX_PACKAGE_BYTES,
-                  progress: Callable[[int, int, dict], None] | None = None) -> Path:
+                  progress: Report = quiet) -> Path:
     """Package the fully trained run in ``run_dir`` into ``out_dir`` (default
     ``<assets_dir>/<name>``, ``assets_dir`` defaulting to :func:`shipped_dir`) and return it.
 

@@ -4,20 +4,19 @@ is compared with (``nagui bench supernet``)."""
 from __future__ import annotations
 
 import time
-from typing import Callable
-
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from ..nets.supernet import SubNetwork
+from ..progress import Report, quiet
 from .images import ImageSet, augment, batch_count, batches
 from .config import SupernetTrainConfig
 from .sandwich import MOMENTUM, cosine_lr, derived_seed
 
 
 def train_standalone(sub: SubNetwork, config: SupernetTrainConfig, train: ImageSet, device: str = "cpu",
-                     progress: Callable[[dict], None] | None = None) -> dict:
+                     progress: Report = quiet) -> dict:
     """Train ``sub`` in place from its current (fresh) weights; returns timing."""
     dev = torch.device(device)
     sub.to(dev).train()
@@ -40,6 +39,5 @@ def train_standalone(sub: SubNetwork, config: SupernetTrainConfig, train: ImageS
             if config.grad_clip is not None:
                 nn.utils.clip_grad_norm_(sub.parameters(), config.grad_clip)
             optimizer.step()
-        if progress:
-            progress({"epoch": epoch + 1, "epochs": config.epochs, "loss": float(loss)})
+        progress(f"epoch {epoch + 1}/{config.epochs}: loss {float(loss):.4f}", (epoch + 1) / config.epochs)
     return {"train_s": round(time.perf_counter() - start, 2), "steps": total}

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..nets.supernet import MaskError
+from ..progress import printed, quiet
 from .checkpoint import SupernetCheckpointError, load_supernet, read_checkpoint_meta
 from .config import PRESETS, RECIPES, SupernetTrainConfig
 from .evaluation import EVAL_BATCH, recalibrated_accuracy  # noqa: F401  (re-exported for old imports)
@@ -27,21 +28,6 @@ from .images import ImageDataError, class_names, default_image_root
 from .sandwich import MOMENTUM, cosine_lr, derived_seed, preset, sandwich_loss, sandwich_masks  # noqa: F401
 from .trainer import CALIBRATION_IMAGES, LOG_EVERY, train_supernet  # noqa: F401
 from .training_data import load_train_heldout
-
-
-def _print_progress(event: dict) -> None:
-    kind = event.get("event")
-    if kind == "resumed":
-        msg = f"resuming after epoch {event['epoch']}/{event['epochs']} (checkpoint found)"
-    elif kind == "epoch":
-        msg = (f"epoch {event['epoch']}/{event['epochs']} done: loss {event['loss']:.4f}, held-out acc largest "
-               f"{event['heldout_acc_largest']:.2f}% smallest {event['heldout_acc_smallest']:.2f}%, "
-               f"{event['images_per_s']:.0f} img/s, ~{event['eta_s']:.0f}s left")
-    else:
-        msg = (f"epoch {event['epoch']}/{event['epochs']} step {event['step']}/{event['steps']}: loss "
-               f"{event['loss']:.4f}, {event['images_per_s']:.0f} img/s, ~{event['eta_s']:.0f}s left"
-               + (f" ({event['phase']} phase)" if event.get("phase") not in (None, "sandwich") else ""))
-    print(msg, file=sys.stderr, flush=True)
 
 
 def _per_class(text: str) -> int | str:
@@ -99,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         root = Path(args.data_root) if args.data_root else default_image_root()
         spec = dataclasses.replace(spec, num_classes=len(class_names(root, "train")))   # one output per class
         summary = train_supernet(args.run, spec, config, data_root=args.data_root, device=args.device,
-                                 progress=None if args.quiet else _print_progress, resume=not args.no_resume,
+                                 progress=quiet if args.quiet else printed(), resume=not args.no_resume,
                                  stop_after_epochs=args.stop_after_epochs)
     except (SupernetCheckpointError, ImageDataError, MaskError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

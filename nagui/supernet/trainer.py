@@ -14,12 +14,12 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import nn
 
 from ..nets.supernet import BlockMask, SuperNetSpec, SuperNetwork
+from ..progress import Report, quiet
 from .checkpoint import (SupernetCheckpointError, checkpoint_dir, load_resume_state, read_checkpoint_meta,
                          save_training_checkpoint)
 from .config import SupernetTrainConfig
@@ -35,7 +35,7 @@ CALIBRATION_IMAGES = 500  # training images that re-estimate BN statistics befor
 
 def train_supernet(run_dir: str | os.PathLike, spec: SuperNetSpec, config: SupernetTrainConfig,
                    data_root: str | os.PathLike | None = None, device: str = "cpu",
-                   progress: Callable[[dict], None] | None = None, resume: bool = True,
+                   progress: Report = quiet, resume: bool = True,
                    stop_after_epochs: int | None = None) -> dict:
     """Train (or continue training) the super-network of ``run_dir``; return a summary.
 
@@ -53,18 +53,39 @@ def train_supernet(run_dir: str | os.PathLike, spec: SuperNetSpec, config: Super
         threads_before = torch.get_num_threads()
         torch.set_num_threads(threads_per_rank(world_size))
         try:
-            return _Trainer(run_dir, spec, config, data_root, dev, progress if rank == 0 else None, rank,
+            return _Trainer(run_dir, spec, config, data_root, dev, progress if rank == 0 else quiet, rank,
                             world_size).run(resume, stop_after_epochs)
         finally:
             torch.set_num_threads(threads_before)
 
+
+
+def describe_event(event: dict) -> str:
+    """A training event (``resumed``, ``step`` or ``epoch``) as one line."""
+    kind = event.get("event")
+    if kind == "resumed":
+        return f"resuming after epoch {event['epoch']}/{event['epochs']} (checkpoint found)"
+    if kind == "epoch":
+        return (f"epoch {event['epoch']}/{event['epochs']} done: loss {event['loss']:.4f}, held-out acc largest "
+                f"{event['heldout_acc_largest']:.2f}% smallest {event['heldout_acc_smallest']:.2f}%, "
+                f"{event['images_per_s']:.0f} img/s, ~{event['eta_s']:.0f}s left")
+    return (f"epoch {event['epoch']}/{event['epochs']} step {event['step']}/{event['steps']}: loss "
+            f"{event['loss']:.4f}, {event['images_per_s']:.0f} img/s, ~{event['eta_s']:.0f}s left"
+            + (f" ({event['phase']} phase)" if event.get("phase") not in (None, "sandwich") else ""))
+
+
+def event_fraction(event: dict) -> float:
+    """How far the whole training is at ``event`` (0..1)."""
+    if event.get("event") == "step":
+        return (event["epoch"] - 1 + event["step"] / max(event["steps"], 1)) / event["epochs"]
+    return event["epoch"] / event["epochs"]
 
 class _Trainer:
     """One rank's part of a training run: model, optimizer, data and the epoch loop."""
 
     def __init__(self, run_dir, spec, config, data_root, device, progress, rank, world_size):
         self.run_dir, self.spec, self.config, self.data_root, self.device = run_dir, spec, config, data_root, device
-        self.progress = progress or (lambda event: None)
+        self.progress = progress
         self.rank, self.world_size = rank, world_size
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
@@ -83,7 +104,7 @@ class _Trainer:
         self.train_s = 0.0
 
     def _report(self, **event) -> None:
-        self.progress(event)
+        self.progress(describe_event(event), event_fraction(event))
 
     def _restore(self, resume: bool) -> int | None:
         """Epochs done by an existing checkpoint (its state loaded), or None when there is none."""

@@ -10,11 +10,11 @@ import logging
 import threading
 import time
 from dataclasses import asdict
-from typing import Callable
 
 import numpy as np
 
 from ..errors import NaguiError
+from ..progress import Report, quiet, within
 from ..runs import Run, RunStore
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ _PREDICTORS: dict = {}
 _PREDICTORS_LOCK = threading.Lock()
 
 
-def guiding_predictor(bench, dataset: str, spec=None, say=lambda text: None):
+def guiding_predictor(bench, dataset: str, spec=None, say: Report = quiet):
     """The guiding accuracy predictor for ``dataset`` (pretrained on the other datasets,
     adapted on k target labels), built once per process and shared by every session."""
     from ..diffusion.problem import PredictorSpec, accuracy_predictor
@@ -73,7 +73,7 @@ def guiding_predictor(bench, dataset: str, spec=None, say=lambda text: None):
 
 
 def run_generation(store: RunStore, bench, request, *, device: str = "auto", baseline: str | None = None,
-                   report: Callable[[str, float | None], None] = lambda text, fraction=None: None,
+                   report: Report = quiet,
                    models: dict | None = None) -> Run:
     """Generate under ``request`` (a :class:`~nagui.diffusion.generate.GenerateRequest`),
     store the result as a ``generate`` run and return it. ``models`` may carry an already
@@ -87,13 +87,13 @@ def run_generation(store: RunStore, bench, request, *, device: str = "auto", bas
     run = store.create("generate", params, name=f"{request.dataset} {request.objectives} n={request.n}")
     with store.recording(run):
         report("loading the diffusion prior", 0.05)
-        model = (models or {}).get("diffusion") or load_or_train(device=device, say=lambda t: report(t, None))
+        model = (models or {}).get("diffusion") or load_or_train(device=device, say=within(report, 0.05, 0.2))
         report("building the guiding predictor (pretrained on the other datasets, adapted on k target labels)",
                0.2)
-        predictor = guiding_predictor(bench, request.dataset, request.predictor, say=lambda t: report(t, None))
+        predictor = guiding_predictor(bench, request.dataset, request.predictor, say=within(report, 0.2, 0.3))
         report(f"sampling {request.n} cells on {device}", 0.3)
         start = time.perf_counter()
-        result = generate(bench, request, model, predictor=predictor, device=device, say=lambda t: report(t, None))
+        result = generate(bench, request, model, predictor=predictor, device=device, say=within(report, 0.3, 0.8))
         report(f"{len(result.records)} samples in {time.perf_counter() - start:.1f} s", 0.8)
         summary = {"samples": len(result.records), "metrics": _jsonable(result.metrics),
                    "device": result.protocol.get("device", device), "objectives": list(result.problem.objectives)}

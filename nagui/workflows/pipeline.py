@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from ..progress import Report, quiet, within
 from ..runs import RunStore
 
 DEFAULT_DATASET = "cifar10"
@@ -82,7 +83,7 @@ def shipped_origin(store: RunStore, runs=None) -> str | None:
 
 
 def build_missing(store: RunStore, bench_loader: Callable[[], object],
-                  report: Callable[..., None] = lambda text, fraction=None: None, *, device: str = "auto",
+                  report: Report = quiet, *, device: str = "auto",
                   preset: str = "quick", train_overrides: dict | None = None, profile_limit: int | None = 60) -> dict:
     """Make every missing stage on the defaults; returns what it did. The data stage is
     fetched (sha256-checked) when the tables are absent."""
@@ -91,9 +92,6 @@ def build_missing(store: RunStore, bench_loader: Callable[[], object],
     from .supernet_runs import build_run, profile_run, stage_of, supernet_runs, train_run
 
     done = []
-
-    def part(lo: float, hi: float):
-        return lambda text, fraction=None: report(text, None if fraction is None else lo + (hi - lo) * fraction)
 
     status = {s.key: s for s in stage_status(store)}
     if not status["data"].ready:
@@ -108,12 +106,12 @@ def build_missing(store: RunStore, bench_loader: Callable[[], object],
     bench = bench_loader()
     if not status["predictor"].ready:
         report("pretraining the guiding predictor on the source datasets", 0.02)
-        pretrained_predictor(bench.table, DEFAULT_DATASET, say=part(0.02, 0.2))
+        pretrained_predictor(bench.table, DEFAULT_DATASET, say=within(report, 0.02, 0.2))
         done.append("predictor")
     model = None
     if not status["diffusion"].ready or not status["supernet"].ready:
         report("loading the diffusion prior", 0.2)
-        model = load_or_train(device="cpu", say=part(0.2, 0.3))
+        model = load_or_train(device="cpu", say=within(report, 0.2, 0.3))
     if not status["diffusion"].ready:
         done.append("diffusion")
     if not status["supernet"].ready:
@@ -122,10 +120,10 @@ def build_missing(store: RunStore, bench_loader: Callable[[], object],
         run = runs[0] if runs else None
         if run is None:
             run = build_run(store, bench, preset=preset, device=device, train_overrides=train_overrides,
-                            report=part(0.3, 0.35), models={"diffusion": model})
+                            report=within(report, 0.3, 0.35), models={"diffusion": model})
         if stage_of(run) == "built":
-            run = train_run(store, run, device=device, report=part(0.35, 0.9))
-        profile_run(store, run, limit=profile_limit, bench=bench, device=device, report=part(0.9, 1.0))
+            run = train_run(store, run, device=device, report=within(report, 0.35, 0.9))
+        profile_run(store, run, limit=profile_limit, bench=bench, device=device, report=within(report, 0.9, 1.0))
         done.append("supernet")
     report("everything is ready", 1.0)
     return {"built": done}

@@ -8,18 +8,14 @@ run's ``summary["stage"]`` says how far it got: ``built``, ``trained``, ``profil
 from __future__ import annotations
 
 import logging
-from typing import Callable
 
+from ..progress import Report, logged
 from ..runs import Run, RunStore
 
 log = logging.getLogger(__name__)
 KIND = "supernet"
 STAGES = ("built", "trained", "profiled")
-Report = Callable[..., None]
-
-
-def _quiet(text: str, fraction: float | None = None) -> None:
-    log.info(text)
+_quiet = logged(log)
 
 
 def stage_of(run: Run) -> str | None:
@@ -195,18 +191,8 @@ def train_run(store: RunStore, run: Run, *, device: str = "auto", data_root=None
     spec, config = train_config(run)
     store.update(run.id, "running", summary={"error": None})
 
-    def progress(event: dict) -> None:
-        epoch, epochs = event.get("epoch", 0), event.get("epochs", config.epochs)
-        if event.get("event") == "step":
-            done = (epoch - 1 + event["step"] / max(event["steps"], 1)) / epochs
-            report(f"epoch {epoch}/{epochs}, step {event['step']}/{event['steps']}", done)
-        elif event.get("event") == "epoch":
-            acc = event.get("heldout_acc_largest")
-            report(f"epoch {epoch}/{epochs} done" + (f" (largest sub-network {acc:.1f}% held-out)"
-                                                     if acc is not None else ""), epoch / epochs)
-
     with store.recording(run):
-        summary = train_supernet(run.path, spec, config, data_root=data_root, device=device, progress=progress)
+        summary = train_supernet(run.path, spec, config, data_root=data_root, device=device, progress=report)
         return store.update(run.id, "done", summary={"stage": "trained", "train": _plain(summary),
                                                      "train_device": device})
 
@@ -228,10 +214,7 @@ def profile_run(store: RunStore, run: Run, *, limit: int | None = 60, seed: int 
     masks = masks_to_profile(profiler.spec, limit=limit, seed=seed)
     store.update(run.id, "running", summary={"error": None})
     with store.recording(run):
-        def progress(i, n, r):
-            report(f"{i}/{n} masks measured ({r['mask']}: {r['accuracy']:.1f}%, {r['latency_ms']:.3f} ms)", i / n)
-
-        records = profiler.profile(masks, progress)
+        records = profiler.profile(masks, report)
         tau, n_tau = kendall_tau(records)
         return store.update(run.id, "done", summary={"stage": "profiled", "profiled_masks": len(records),
                                                      "kendall_tau": tau, "tau_cells": n_tau,

@@ -103,12 +103,13 @@ def test_fetch_downloads_verifies_and_is_idempotent(mirror_server, tmp_path):
     url, _ = mirror_server
     dest = tmp_path / "fetched"
     seen = []
-    fetch(dest, base_url=url, progress=lambda s, status: seen.append(status))
-    assert seen.count("fetched") == len(NB201_FILES)
+    fetch(dest, base_url=url, progress=lambda text, fraction=None: seen.append((text.split()[0], fraction)))
+    assert [s for s, _ in seen] == ["fetched"] * len(NB201_FILES)
+    assert [f for _, f in seen] == [(i + 1) / len(NB201_FILES) for i in range(len(NB201_FILES))]
     assert check_data_dir(dest) == []
     assert all(sha256_of(dest / "nb201" / s.file) == s.sha256 for s in NB201_FILES)
     seen.clear()
-    fetch(dest, base_url=url, progress=lambda s, status: seen.append(status))
+    fetch(dest, base_url=url, progress=lambda text, fraction=None: seen.append(text.split()[0]))
     assert seen == ["ok"] * len(NB201_FILES)  # nothing downloaded twice
     assert len(Benchmark.load(dest)) == 15625
 

@@ -8,7 +8,7 @@ from scipy.stats import kendalltau, spearmanr
 from nagui.diffusion.problem import PredictorSpec, accuracy_predictor
 from nagui.predictor.ensemble import Predictor
 from nagui.predictor.report import (PredictorSetupError, check_training_request, describe_protocol,
-                                    evaluate_predictor, metrics_rows, objective_unit, say_with_fraction,
+                                    evaluate_predictor, metrics_rows, objective_unit,
                                     train_on_random_cells, train_predictor_run)
 from nagui.runs import RunStore
 from nagui.tasks import Cancelled
@@ -124,11 +124,3 @@ def test_training_run_is_stored_and_loads_back(bench, tmp_path):
     with pytest.raises(Cancelled):
         train_predictor_run(store, bench, ["test_acc@cifar100"], 50, members=1, epochs=1, report=cancel)
     assert sorted(r.status for r in store.list("predictor")) == ["cancelled", "done"]
-
-
-def test_say_with_fraction_reads_member_progress():
-    got = []
-    say = say_with_fraction(lambda text, fraction=None: got.append((text, fraction)), 0.0, 0.8)
-    say("  member 2/4 trained")
-    say("pretraining the guiding predictor ...")
-    assert got == [("member 2/4 trained", 0.4), ("pretraining the guiding predictor ...", None)]

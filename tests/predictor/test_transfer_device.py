@@ -107,10 +107,10 @@ def test_latency_cache_never_measures_twice(bench, tmp_path):
     config = LatencyConfig(runs=5, warmup=1)
     archs = [bench.arch(1), bench.arch(2), bench.arch(1)]
     seen = []
-    first = measure_cells(archs, config, cache, progress=lambda i, n: seen.append(n))
-    assert seen[-1] == 2 and first[0] == first[2] and all(v > 0 for v in first)
+    first = measure_cells(archs, config, cache, progress=lambda text, fraction=None: seen.append((text, fraction)))
+    assert seen == [("measured 1/2 new cells", 0.5), ("measured 2/2 new cells", 1.0)] and first[0] == first[2] and all(v > 0 for v in first)
     seen.clear()
-    again = measure_cells(archs, config, LatencyCache(tmp_path / "m.sqlite"), progress=lambda i, n: seen.append(n))
+    again = measure_cells(archs, config, LatencyCache(tmp_path / "m.sqlite"), progress=lambda text, fraction=None: seen.append(text))
     assert again == first and seen == []
     assert cache.count(setting_key(config)) == 2
     assert cache.count(setting_key(LatencyConfig(threads=2))) == 0  # another setting is another measurement

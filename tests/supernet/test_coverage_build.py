@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from nagui.pareto import Objective, hypervolume_ratio, non_dominated, to_minimisation
+from nagui.progress import quiet
 from nagui.space import OPS, Arch
 from nagui.supernet.build import BuildError, BuildRequest, build, check_request, merge_cells
 from nagui.supernet.coverage import CoverageScorer, hypervolume_2d, sub_cell_table
@@ -63,7 +64,7 @@ def test_merge_cells_keeps_only_compatible_pairs():
 def test_build_picks_the_best_predicted_candidate_and_reports_the_truth(bench, tables, tiny_model, tiny_predictor,
                                                                         c10_flops, strategy):
     request = BuildRequest(strategy=strategy, n=32, slots=(2, 2, 2), channels=8, scale=30.0)
-    result = build(bench, request, tiny_model, predictor=tiny_predictor, tables=tables, say=lambda s: None)
+    result = build(bench, request, tiny_model, predictor=tiny_predictor, tables=tables, say=quiet)
     truth = c10_flops.ratio(np.array([result.spec.super_cell.indices]))[0]
     assert result.true_coverage == pytest.approx(truth)
     assert result.exhaustive_optimum == pytest.approx(0.9738, abs=1e-4)

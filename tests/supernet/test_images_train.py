@@ -222,7 +222,8 @@ def _weights(run_dir: Path) -> dict:
 def two_epoch_run(tmp_path_factory, cifar_root, data_home):
     run = tmp_path_factory.mktemp("run2")
     events = []
-    summary = train_supernet(run, SPEC, TINY, data_root=cifar_root, progress=events.append)
+    summary = train_supernet(run, SPEC, TINY, data_root=cifar_root,
+                             progress=lambda text, fraction=None: events.append((text, fraction)))
     return run, summary, events
 
 
@@ -235,9 +236,10 @@ def test_training_writes_checkpoint_and_reports(two_epoch_run):
     assert {"heldout_acc_largest", "heldout_acc_smallest", "images_per_s"} <= set(meta["history"][-1])
     assert sorted(p.name for p in (run / "checkpoint").iterdir()) == [
         "supernet.json", "train-state-e0002.safetensors", "weights-e0002.safetensors"]
-    epoch_events = [e for e in events if e["event"] == "epoch"]
-    assert [e["epoch"] for e in epoch_events] == [1, 2]
-    assert all({"epoch", "epochs", "step", "steps", "loss", "images_per_s", "eta_s"} <= set(e) for e in events)
+    assert [text.split(":")[0] for text, _ in events if " done: " in text] == ["epoch 1/2 done", "epoch 2/2 done"]
+    assert all("loss" in text and "img/s" in text and "s left" in text for text, _ in events)
+    fractions = [f for _, f in events]
+    assert all(0 < f <= 1 for f in fractions) and fractions == sorted(fractions) and fractions[-1] == 1.0
 
 
 def test_loaded_supernet_reproduces_recorded_accuracy(two_epoch_run, cifar_root):
@@ -282,8 +284,10 @@ def test_resume_is_exact(two_epoch_run, tmp_path, cifar_root):
     first = train_supernet(part, SPEC, TINY, data_root=cifar_root, stop_after_epochs=1)
     assert first["epochs_done"] == 1 and not first["complete"]
     events = []
-    second = train_supernet(part, SPEC, TINY, data_root=cifar_root, progress=events.append)
-    assert second["resumed_from"] == 1 and second["epochs_done"] == 2 and events[0]["event"] == "resumed"
+    second = train_supernet(part, SPEC, TINY, data_root=cifar_root,
+                            progress=lambda text, fraction=None: events.append((text, fraction)))
+    assert second["resumed_from"] == 1 and second["epochs_done"] == 2
+    assert events[0] == ("resuming after epoch 1/2 (checkpoint found)", 0.5)
     resumed, straight = _weights(part), _weights(run)
     assert resumed.keys() == straight.keys()
     assert all(torch.equal(resumed[k], straight[k]) for k in straight)
