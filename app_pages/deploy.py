@@ -4,7 +4,7 @@ import streamlit as st
 from nagui.nets.supernet import EDGE_STATES, BlockMask, MaskError
 from nagui.space import EDGES
 from nagui.supernet.profile import table_accuracy
-from nagui.supernet.select import pareto_set
+from nagui.supernet.select import Limits, pareto_set
 from nagui.viz import macro_figure, subnet_scatter, supercell_figure
 from nagui.workflows.deploy import Deployment, accuracy_context, slider_range
 from nagui.workflows.supernet_runs import is_shipped, origin_of, stage_of, supernet_runs
@@ -67,15 +67,17 @@ def chooser():
         min_acc = _slider("Min held-out accuracy (%)", "dep_min_accuracy", bounds["accuracy"], "%.1f", "min",
                           "Shared-weight accuracy on the held-out images after BN recalibration")
     sel = deployment.choose(max_latency_ms=max_lat, max_flops=max_flops, min_accuracy=min_acc)
-    if sel.ok:
-        base = sel.best["mask"]
+    base = sel.best["mask"] if sel.ok else sel.nearest["mask"]
+    manual = st.toggle("Adjust blocks by hand", key="dep_manual",
+                       help="Start from the sub-network the sliders chose and switch edges and cells yourself")
+    if manual:
+        st.info(f"Adjusted by hand, starting from `{base}` (the sliders' choice). The sliders' limits are "
+                "checked against the measurement below.")
+    elif sel.ok:
         st.success(f"Chosen: the most accurate of {sel.feasible} measured sub-networks within the limits.")
     else:
         st.error(sel.message)
-        base = sel.nearest["mask"]
         st.caption("Shown below: the nearest feasible sub-network.")
-
-    manual = st.toggle("Adjust blocks by hand", key="dep_manual")
     mask_text = hand_adjusted_mask(base) if manual else base
     if deployment.busy():
         st.caption("Another session is measuring a sub-network; a new measurement here waits its turn "
@@ -85,6 +87,12 @@ def chooser():
     except MaskError as exc:
         st.error(f"That combination of blocks is not a working network: {exc}")
         return
+    if manual:
+        over = Limits(max_latency_ms=max_lat, max_flops=max_flops, min_accuracy=min_acc).exceeded(record)
+        if over:
+            st.warning("This hand-made sub-network is outside the limits: " + "; ".join(over) + ".")
+        else:
+            st.caption("This hand-made sub-network is within the limits.")
     show_subnetwork(record)
 
 
@@ -117,8 +125,9 @@ def show_subnetwork(record: dict) -> None:
     m[1].metric("Params", f"{record['params']:.4f} M", border=True)
     m[2].metric("Latency here (onnxruntime)", f"{record['latency_ms']:.3f} ms", border=True,
                 help=f"p50; p90 {record['latency_p90_ms']:.3f} ms; {record.get('measured_on', '')}")
-    m[3].metric("Measured", "cached" if record["cached"] else f"now, {record['wall_s']:.2f} s", border=True,
-                help="Each sub-network is measured once per checkpoint, then read from the run's cache"
+    m[3].metric("Measured", "from cache" if record["cached"] else f"{record['wall_s']:.1f} s", border=True,
+                help="Measured now, taking the time shown, or read from the run's cache: each sub-network is "
+                     "measured once per checkpoint"
                      + ("; it waited for another session's measurement" if record.get("queued") else ""))
     a = st.columns(4)
     a[0].metric("Held-out accuracy (shared weights)", f"{record['accuracy']:.2f}%", border=True,

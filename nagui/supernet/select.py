@@ -18,6 +18,7 @@ from ..pareto import record_front, record_matrix
 # (record key, how it is limited, unit) — the order constraints are reported in
 LIMITS = (("latency_ms", "max", "ms"), ("flops", "max", "MFLOPs"), ("params", "max", "M params"),
           ("accuracy", "min", "%"))
+LIMIT_WORDS = {"latency_ms": "latency", "flops": "FLOPs", "params": "params", "accuracy": "held-out accuracy"}
 
 
 class SelectionError(NaguiError, ValueError):
@@ -47,6 +48,17 @@ class Limits:
     def describe(self) -> str:
         parts = [f"{key} {'<=' if kind == 'max' else '>='} {limit:g} {unit}" for key, kind, limit, unit in self.bounds()]
         return ", ".join(parts) or "no limits"
+
+    def exceeded(self, record: dict) -> list[str]:
+        """The limits ``record`` misses, one phrase each ("latency 0.412 ms > 0.3 ms"); [] when it meets all."""
+        out = []
+        for key, kind, limit, unit in self.bounds():
+            value = record.get(key)
+            missed = value is None or not np.isfinite(value) or (value > limit if kind == "max" else value < limit)
+            if missed:
+                shown = "unknown" if value is None or not np.isfinite(value) else f"{value:.4g} {unit}"
+                out.append(f"{LIMIT_WORDS[key]} {shown} {'>' if kind == 'max' else '<'} {limit:g} {unit}")
+        return out
 
 
 @dataclass

@@ -93,12 +93,16 @@ def test_generate_offers_every_computed_objective_and_guides_on_memory(empty_hom
     assert "Memory (MB)" in at.selectbox(key="gen_cost").options          # shown by its axis title
     at.selectbox(key="gen_cost").set_value("memory")
     at.slider(key="gen_n").set_value(16)
+    at.number_input(key="gen_max_flops").set_value(60.0)
     at.get("form_submit_button")[0].click().run()
     wait_task(at, "gen_task")
     at.run()
     assert not at.exception and not at.error
     chart = at.get("plotly_chart")[0]
     assert "Memory (MB)" in chart.proto.spec and '"name":"generated"' in chart.proto.spec.replace(" ", "")
+    # the constraints read as words, not as a Python list
+    caption = next(c.value for c in at.caption if c.value.startswith("Constraints ("))
+    assert caption.startswith("Constraints (flops ≤ 60 MFLOPs) satisfied by") and "[" not in caption
 
 
 def test_generate_rejects_contradictory_constraints_readably(empty_home):
@@ -161,13 +165,20 @@ def test_deploy_sliders_choose_and_measure_and_infeasible_says_what_to_relax(hom
 
 def test_deploy_manual_toggle_measures_a_new_mask(home):
     at = page("deploy").run()
+    assert any(s.value.startswith("Chosen: the most accurate") for s in at.success)
     at.toggle(key="dep_manual").set_value(True).run()
     assert not at.exception
+    # by hand it is no longer the sliders' choice, and the page says so
+    assert not any(s.value.startswith("Chosen:") for s in at.success)
+    assert any(i.value.startswith("Adjusted by hand, starting from") for i in at.info)
     slot = next(c for c in at.checkbox if c.label == "cell 2.2")
     slot.uncheck().run()
     assert not at.exception and not at.error
     assert "|" in next(m.value for m in at.markdown if m.value.startswith("**Sub-network**"))
-    assert any(m.label == "Measured" for m in at.metric)
+    measured = next(m.value for m in at.metric if m.label == "Measured")
+    assert measured == "from cache" or (measured.endswith(" s") and len(measured) <= 8)
+    assert (any(w.value.startswith("This hand-made sub-network is outside the limits: ") for w in at.warning)
+            or any(c.value == "This hand-made sub-network is within the limits." for c in at.caption))
 
 
 def test_deploy_without_a_run_says_what_to_do(empty_home):

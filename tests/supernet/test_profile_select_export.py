@@ -90,6 +90,10 @@ def test_select_is_the_most_accurate_within_limits(profiler):
         r["accuracy"] >= chosen.best["accuracy"] and r["latency_ms"] <= chosen.best["latency_ms"] for r in front)
     tau, n = kendall_tau(records)
     assert n == sum(r["full_depth"] for r in records) and -1 <= tau <= 1
+    slowest = max(records, key=lambda r: r["latency_ms"])
+    assert limits.exceeded(chosen.best) == [] and limits.exceeded(slowest)[0].startswith("latency ")
+    assert Limits(min_accuracy=101.0).exceeded(chosen.best) == [f"held-out accuracy {chosen.best['accuracy']:.4g} % "
+                                                                 "< 101 %"]
 
 
 def test_infeasible_limits_name_the_nearest_option_and_what_to_relax(profiler):
