@@ -190,7 +190,7 @@ def cmd_export(args) -> int:
     meta = {"mask": record["mask"], "super_cell": profiler.spec.super_cell.to_str(),
             "source_checkpoint_sha256": profiler.checkpoint, "measured": {k: record[k] for k in (
                 "accuracy", "latency_ms", "flops", "params", "heldout_images")}}
-    paths = export_subnetwork(sub, out, meta)
+    paths = export_subnetwork(sub, out, meta, classes=profiler.heldout.classes)
     x = normalise(profiler.heldout.images[:8])
     with torch.no_grad():
         eager = sub(x).numpy()

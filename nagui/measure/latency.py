@@ -65,15 +65,17 @@ def _time_runs(fn, warmup: int, runs: int) -> list[float]:
     return samples
 
 
-def export_onnx(net: nn.Module, input_hw: int = 32, batch_size: int = 1) -> bytes:
-    """Serialise a network to ONNX bytes (fixed input shape, opset 17)."""
+def export_onnx(net: nn.Module, input_hw: int = 32, batch_size: int = 1, dynamic_batch: bool = False) -> bytes:
+    """Serialise a network to ONNX bytes (opset 17); the input shape is fixed unless
+    ``dynamic_batch`` leaves the batch axis free (files a user deploys)."""
     net = net.eval()
     buffer = io.BytesIO()
     example = torch.zeros(batch_size, 3, input_hw, input_hw)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(net, (example,), buffer, input_names=["images"], output_names=["logits"],
-                          opset_version=17, dynamo=False)
+                          opset_version=17, dynamo=False,
+                          dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}} if dynamic_batch else None)
     return buffer.getvalue()
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from ..runs import Run
 
 SLIDER_METRICS = {"latency_ms": "max", "flops": "max", "accuracy": "min"}
+EXPORT_VERSION = 2   # 2: the ONNX batch axis is free and the file carries its description (1 was remade)
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ class Deployment:
         from ..supernet.export import CONFIG_NAME, ONNX_NAME, WEIGHTS_NAME, export_subnetwork
 
         mask = BlockMask.parse(mask, self.spec)
-        key = hashlib.sha256(mask.to_str().encode()).hexdigest()[:16]
+        key = hashlib.sha256(f"{mask.to_str()} {EXPORT_VERSION}".encode()).hexdigest()[:16]
         folder = self.run.file(f"export/{key}")
         paths = {"onnx": folder / ONNX_NAME, "weights": folder / WEIGHTS_NAME, "config": folder / CONFIG_NAME}
         with self._export_lock:
@@ -143,9 +144,9 @@ class Deployment:
                         "source_run": self.run.id, "source_checkpoint_sha256": self.profiler.checkpoint,
                         "measured": {k: record[k] for k in ("accuracy", "latency_ms", "flops", "params",
                                                             "heldout_images", "test_acc", "test_images",
-                                                            "accuracy_device", "table_test_acc@cifar10")
+                                                            "accuracy_device", "measured_on", "table_test_acc@cifar10")
                                      if k in record}}
-                paths = export_subnetwork(sub, folder, meta)
+                paths = export_subnetwork(sub, folder, meta, classes=self.profiler.heldout.classes)
         return paths
 
     def pytorch_zip(self, mask) -> bytes:

@@ -14,7 +14,8 @@ from nagui.nets.supernet import BlockMask, MaskError, SuperNetSpec
 from nagui.space import Arch
 from nagui.supernet.checkpoint import load_supernet
 from nagui.supernet.config import SupernetTrainConfig
-from nagui.supernet.export import SubnetworkFileError, export_subnetwork, load_subnetwork, onnx_logits
+from nagui.supernet.export import (SubnetworkFileError, export_subnetwork, load_subnetwork, onnx_logits,
+                                   onnx_metadata)
 from nagui.supernet.images import normalise
 from nagui.supernet.profile import ProfileSettings, Profiler, kendall_tau, masks_to_profile
 from nagui.supernet.run_folder import RunFolderError, read_build, write_build
@@ -117,14 +118,20 @@ def test_infeasible_limits_name_the_nearest_option_and_what_to_relax(profiler):
 def test_export_stands_alone_in_pytorch_and_onnx(profiler, tmp_path):
     mask = BlockMask.parse("on,on,none,skip,on,on|1,1,10", profiler.spec)
     sub = profiler.calibrated(mask).cpu()
-    paths = export_subnetwork(sub, tmp_path / "out", {"mask": mask.to_str()})
+    paths = export_subnetwork(sub, tmp_path / "out", {"mask": mask.to_str()}, classes=profiler.heldout.classes)
     loaded, config = load_subnetwork(tmp_path / "out")
     assert config["mask"] == mask.to_str() and config["depth"] == [1, 1, 1]
+    assert config["classes"] == list(profiler.heldout.classes) and len(config["input"]["mean"]) == 3
     x = normalise(profiler.heldout.images[:4])
     with torch.no_grad():
         expected = sub(x)
         assert torch.allclose(loaded(x), expected, atol=1e-6)
+    # the ONNX file takes any batch size and carries its own description
     assert np.allclose(onnx_logits(paths["onnx"], x.numpy()), expected.numpy(), atol=1e-4)
+    assert np.allclose(onnx_logits(paths["onnx"], x[:1].numpy()), expected[:1].numpy(), atol=1e-4)
+    described = onnx_metadata(paths["onnx"])
+    assert described["mask"] == mask.to_str() and described["classes"] == config["classes"]
+    assert described["input"] == config["input"] and described["input"]["shape"][0] == "batch"
     # the ONNX graph holds no op of a disabled block: fewer Conv nodes than the largest mask's
     import onnx
     convs = sum(n.op_type == "Conv" for n in onnx.load(str(paths["onnx"])).graph.node)
