@@ -142,7 +142,10 @@ if selected is None:
     selected = int(df.loc[df[acc_col].idxmax(), "index"])
 fig = search_space_scatter(table, x, acc_col, front=front_frame(table, x, acc_col), samples=df,
                            baseline=base_df, baseline_name=f"baseline: {result.get('baseline', {}).get('strategy')}",
-                           selected=selected, one_per_class=True)
+                           selected=selected, one_per_class=True,
+                           focus=not st.toggle("Full range", key="gen_full_range",
+                                               help="Show every cell's range on the y axis instead of where these "
+                                                    "points are"))
 event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"gen_scatter::{run.id}",
                         config={"displaylogo": False})
 points = getattr(getattr(event, "selection", None), "points", None) or []

@@ -13,6 +13,7 @@ from nagui.predictor.report import (INTERVAL, RUN_KIND, PredictorSetupError, che
                                     train_predictor_run)
 from nagui.progress import within
 from nagui.runs import RunStoreError
+from nagui.viz import focus_range
 from app_ui.common import benchmark_or_stop, fmt_time, run_store, task_panel, tasks
 
 SOURCES = ("Guiding predictor (transfer)", "Train a new predictor", "Load a trained predictor")
@@ -45,7 +46,7 @@ def _label(objective: str) -> str:
     return f"{objective} ({unit})" if unit else objective
 
 
-def scatter(evaluation: dict, objective: str, members: int) -> go.Figure:
+def scatter(evaluation: dict, objective: str, members: int, focus: bool = True) -> go.Figure:
     pts = evaluation["points"][objective]
     true, pred, lo, hi, index = pts["true"], pts["pred"], pts["lo"], pts["hi"], pts["index"]
     fig = go.Figure()
@@ -64,13 +65,13 @@ def scatter(evaluation: dict, objective: str, members: int) -> go.Figure:
                      "arrayminus": pred[sub] - lo[sub], "thickness": 1, "width": 0, "color": "rgba(228,87,86,0.5)"},
             hovertemplate=HOVER))
     if len(true):
-        both = np.concatenate([true, pred])
-        lo_v, hi_v = float(np.min(both)), float(np.max(both))
+        # both axes over where the cells are (1st percentile up; focus) or their whole range; wide
+        # intervals (e.g. of disconnected cells) may leave the frame
+        lo_v, hi_v = focus_range(np.concatenate([true, pred]), low_percentile=1.0 if focus else 0.0)
         fig.add_trace(go.Scatter(x=[lo_v, hi_v], y=[lo_v, hi_v], mode="lines", name="y = x (perfect)",
                                  line={"color": "#31333f", "dash": "dash", "width": 1}, hoverinfo="skip"))
-        pad = 0.04 * (hi_v - lo_v or 1.0)  # wide intervals (e.g. of disconnected cells) may leave the frame
-        fig.update_xaxes(range=[lo_v - pad, hi_v + pad])
-        fig.update_yaxes(range=[lo_v - pad, hi_v + pad])
+        fig.update_xaxes(range=[lo_v, hi_v])
+        fig.update_yaxes(range=[lo_v, hi_v])
     fig.update_layout(height=430, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
                       xaxis_title=f"True {_label(objective)}", yaxis_title=f"Predicted {_label(objective)}")
@@ -126,7 +127,9 @@ def show(view: dict | None, empty: str) -> None:
             st.caption(f"{COLUMN_DOCS.get(o, o)}. τ = {m['kendall_tau']:.3f}, ρ = {m['spearman_rho']:.3f}, "
                        f"MAE = {m['mae']:.3g} {m['unit']} over {m['cells']:,} cells."
                        if not math.isnan(m["kendall_tau"]) else f"Too few cells to rank for {o}.")
-            st.plotly_chart(scatter(ev, o, view["members"]), key=f"scatter::{o}",
+            full = st.toggle("Full range", key=f"pred_full_range::{o}",
+                             help="Both axes over every cell instead of from the 1st percentile up")
+            st.plotly_chart(scatter(ev, o, view["members"], focus=not full), key=f"scatter::{o}",
                             config={"displayModeBar": False})
 
 

@@ -124,7 +124,10 @@ with right:
     subs = sub_cell_indices(bench, spec)
     sub_df = bench.table.loc[subs, [acc_col, cost_col]].assign(index=subs)
     fig = search_space_scatter(bench.table, cost_col, acc_col, front=front_frame(bench.table, cost_col, acc_col),
-                               samples=sub_df, height=380, one_per_class=True)
+                               samples=sub_df, height=380, one_per_class=True,
+                               focus=not st.toggle("Full range", key="sn_full_range",
+                                                   help="Show every cell's range on the y axis instead of where "
+                                                        "the sub-cells are"))
     fig.for_each_trace(lambda t: t.update(name="its sub-cells") if t.name == "generated" else None)
     st.plotly_chart(fig, key="sn_coverage", config={"displaylogo": False})
     if info.get("true_coverage") is not None:

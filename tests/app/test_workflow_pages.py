@@ -2,6 +2,7 @@
 
 The run store and model cache live in a temporary user data dir (``XDG_DATA_HOME``);
 ``trained_home`` (tests/conftest.py) holds one really trained, profiled tiny super-network."""
+import json
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,10 @@ def test_generate_runs_from_the_widgets_and_survives_a_restart(empty_home, bench
     assert any("Side by side: **random**" in c.value for c in at.caption)
     chart = at.get("plotly_chart")[0]
     assert '"name":"generated"' in chart.proto.spec.replace(" ", "") and "true front" in chart.proto.spec
+    # the y axis spans where the points are; the toggle gives every cell's range
+    assert len(json.loads(chart.proto.spec)["layout"]["yaxis"]["range"]) == 2
+    at.toggle(key="gen_full_range").set_value(True).run()
+    assert not at.exception and "range" not in json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["yaxis"]
     # a new session (a restarted server reads the same run store) finds the set again
     again = page("generate").run()
     assert not again.exception and len(again.selectbox(key="gen_pick").options) == 1

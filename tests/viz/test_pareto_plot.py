@@ -157,3 +157,22 @@ def test_selecting_a_cell_that_is_not_the_first_of_its_class_draws_it(bench):
         assert ring.x[0] == pytest.approx(table.loc[idx, x]) and ring.y[0] == pytest.approx(table.loc[idx, y])
     with pytest.raises(KeyError, match="#99999"):
         search_space_scatter(table, x, y, selected=99999, one_per_class=True)
+
+
+def test_the_y_axis_shows_where_the_points_are_unless_the_full_range_is_asked(bench):
+    """Accuracies of interest (85-94%) fill the chart instead of a thin band above the 10%
+    of disconnected cells; ``focus=False`` shows every cell."""
+    from nagui.viz import focus_range, front_frame, search_space_scatter
+
+    table, acc = bench.table, "test_acc@cifar10"
+    top = table.nlargest(40, acc)
+    samples = top[[acc, "flops"]].assign(index=top.index)
+    fig = search_space_scatter(table, "flops", acc, front=front_frame(table, "flops", acc), samples=samples)
+    lo, hi = fig.layout.yaxis.range
+    assert samples[acc].quantile(0.01) - 1 < lo < samples[acc].min() and hi > table[acc].max()
+    assert lo > 80 and table[acc].min() < 20                      # the band of interest, not 10-100%
+    full = search_space_scatter(table, "flops", acc, front=front_frame(table, "flops", acc), samples=samples,
+                                focus=False)
+    assert full.layout.yaxis.range is None                        # plotly's autorange over every cell
+    assert focus_range([1.0, float("nan"), 3.0], low_percentile=0.0) == pytest.approx([0.92, 3.08])
+    assert focus_range([float("nan")]) is None
