@@ -1,12 +1,14 @@
 """nagui's Streamlit app: `streamlit run app.py` (or `nagui app`). Each page lives in app_pages/;
 the pages stay thin and call the `nagui` package."""
 import logging
+from pathlib import Path
 
 import streamlit as st
 
 from nagui.tasks import readable_error
 
-st.set_page_config(page_title="nagui", layout="wide", page_icon=":material/hub:")
+# a file of our own: a :material/...: page icon makes the browser fetch the favicon from Google's font host
+st.set_page_config(page_title="nagui", layout="wide", page_icon=str(Path(__file__).parent / "assets" / "favicon.png"))
 
 PAGES = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),

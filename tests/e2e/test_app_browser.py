@@ -14,6 +14,8 @@ def test_search_space_page_in_browser(server, open_page, bench):
     from playwright.sync_api import expect
 
     pg = open_page()
+    outside = []      # the app works offline: nothing is fetched from another host (the favicon once was)
+    pg.on("request", lambda r: outside.append(r.url) if not r.url.startswith((server, "data:", "blob:")) else None)
     pg.goto(f"{server}/search_space")
     expect(pg).to_have_title("nagui")
     expect(pg.get_by_role("heading", name="Search space")).to_be_visible()
@@ -31,6 +33,8 @@ def test_search_space_page_in_browser(server, open_page, bench):
     expect(pg.locator(".js-plotly-plot .scatterlayer .trace").first).to_be_attached()
     no_exceptions(pg)
     assert screenshot(pg, "search_space").stat().st_size > 10_000
+    icon = pg.eval_on_selector("link[rel*='icon']", "e => e.href")
+    assert icon.startswith((server, "data:")) and outside == [], (icon, outside)
 
 
 def _inotify_watches(pid: int) -> int:
