@@ -9,6 +9,7 @@ from nagui.viz import macro_figure, subnet_scatter, supercell_figure
 from nagui.workflows.deploy import Deployment, accuracy_context, slider_range
 from nagui.workflows.supernet_runs import is_shipped, origin_of, stage_of, supernet_runs
 from app_ui.common import benchmark_or_stop, load_benchmark, run_store
+from app_ui.how_it_works import how_it_works
 
 STATE_WORDS = {"on": "on (its op)", "skip": "skip", "none": "off"}
 
@@ -19,6 +20,7 @@ st.caption("Move the limits: the most accurate measured sub-network within them 
            "and measured again on this machine (FLOPs with thop, latency with onnxruntime, accuracy on held-out "
            "images after BN recalibration). Toggle blocks by hand to try any other sub-network; a new one is "
            "measured live, then cached.")
+how_it_works("deploy")
 
 runs = [r for r in supernet_runs(store) if stage_of(r) == "profiled"]
 if not runs:

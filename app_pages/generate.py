@@ -15,6 +15,7 @@ from nagui.viz import axis_label, cell_figure, front_frame, search_space_scatter
 from nagui.workflows.generation import BASELINES, load_generation, run_generation
 from nagui.workflows.pipeline import compute_device
 from app_ui.common import benchmark_or_stop, fmt_time, load_benchmark, run_store, task_panel, tasks
+from app_ui.how_it_works import how_it_works
 
 DATASETS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120": "ImageNet16-120"}
 
@@ -25,6 +26,7 @@ st.title("Generate")
 st.caption("The diffusion engine samples cells, guided by the predictor towards the front of your objectives. "
            "Accuracy is predicted (transfer from the other datasets plus 20 target labels); FLOPs, params and "
            "device latencies are exact. Every sample is then looked up in the table to show its true place.")
+how_it_works("generate")
 
 # ---- the request --------------------------------------------------------------------
 with st.form("generate_form", border=True):

@@ -13,6 +13,7 @@ from nagui.workflows.pipeline import compute_device
 from nagui.workflows.supernet_runs import (build_run, create_run, is_shipped, origin_of, profile_run, stage_of,
                                            sub_cell_indices, supernet_runs, train_run)
 from app_ui.common import benchmark_or_stop, fmt_time, load_benchmark, run_store, task_panel, tasks
+from app_ui.how_it_works import how_it_works
 
 DATASETS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120": "ImageNet16-120"}
 STAGE_ICON = {"built": "🧱 built", "trained": "🏋️ trained", "profiled": "📏 profiled", None: "–"}
@@ -24,6 +25,7 @@ st.title("Supernet")
 st.caption("One super-network whose blocks can be switched off: each of the six cell edges can run its op, "
            "become a skip or be cut, and each cell slot of a stage can be dropped. It is chosen to cover the "
            f"generated Pareto front, trained once, then profiled. Compute here: {compute_device()}.")
+how_it_works("supernet")
 
 # ---- build ------------------------------------------------------------------------------
 SOURCES = {"engine": "Generate super-cells for the front (direct)", "generated": "From a generated set (assemble)",

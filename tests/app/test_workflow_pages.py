@@ -262,3 +262,12 @@ def test_an_unexpected_page_error_is_a_readable_message_not_a_traceback(home, mo
     assert not at.exception
     assert any("Something went wrong on this page" in e.value and "the disk went away" in e.value
                and "Traceback" not in e.value for e in at.error)
+
+
+@pytest.mark.parametrize("name", ["generate", "supernet", "deploy"])
+def test_generate_supernet_and_deploy_explain_how_they_work(empty_home, name):
+    at = page(name).run()
+    assert not at.exception
+    box = next(e for e in at.expander if e.label == "How it works")
+    text = " ".join(m.value for m in box.markdown)
+    assert "**The idea.**" in text and "**The numbers.**" in text
