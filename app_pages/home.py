@@ -2,7 +2,7 @@
 import streamlit as st
 
 from nagui.viz.pipeline import pipeline_svg
-from nagui.workflows.pipeline import build_missing, compute_device, shipped_origin, stage_status
+from nagui.workflows.pipeline import build_missing, compute_device, pipeline_ready, shipped_origin, stage_status
 from app_ui.common import load_benchmark, run_store, task_panel, tasks
 
 st.title("nagui")
@@ -17,7 +17,7 @@ store = run_store()
 st.subheader("Pipeline status")
 st.caption(f"Compute: {compute_device()}. Runs and models live in `{store.root}` and survive a restart.")
 stages = stage_status(store)
-PICTURE.image(pipeline_svg({s.key: s.ready for s in stages}), width="stretch")
+PICTURE.image(pipeline_svg(pipeline_ready(store, stages)), width="stretch")
 cols = st.columns(len(stages))
 for col, stage in zip(cols, stages):
     with col:
@@ -43,7 +43,8 @@ if st.button("Build everything missing", type="primary", disabled=busy or not mi
         return build_missing(run_store(), load_benchmark, report=t.report)
 
     task = manager.start("pipeline:build-missing", "Building the missing stages", job)
-task_panel(task, key="build_missing")
+task_panel(task, key="build_missing",
+           next_page=("app_pages/deploy.py", "Next: choose a sub-network on the Deploy page"))
 
 st.subheader("Pages")
 st.markdown("""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from nagui.data import Benchmark, DataError
 from nagui.runs import RunStore
@@ -33,9 +34,10 @@ def tasks() -> TaskManager:
     return task_manager()
 
 
-def task_panel(task: Task | None, *, key: str, show_log: bool = True) -> None:
+def task_panel(task: Task | None, *, key: str, show_log: bool = True, next_page: tuple[str, str] | None = None) -> None:
     """Progress, cancel button and outcome of a background task. While it runs, the panel
-    refreshes itself every second (a fragment), and reruns the page once when it ends."""
+    refreshes itself every second (a fragment), and reruns the page once when it ends.
+    ``next_page`` (page file, label): where to go once the task is done."""
     if task is None:
         return
 
@@ -51,6 +53,11 @@ def task_panel(task: Task | None, *, key: str, show_log: bool = True) -> None:
         else:
             if task.status == "done":
                 st.success(f"{task.label}: done in {task.elapsed:.0f} s")
+                if next_page is not None:
+                    try:
+                        st.page_link(next_page[0], label=next_page[1], icon=":material/arrow_forward:")
+                    except StreamlitAPIException:   # the page alone, outside the app's navigation
+                        st.caption(next_page[1])
             elif task.status == "cancelled":
                 st.warning(task.error or f"{task.label} was cancelled")
             else:

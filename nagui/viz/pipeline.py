@@ -4,7 +4,7 @@ from __future__ import annotations
 from html import escape
 
 STEPS = (("NB201 tables", "15,625 cells", "data"), ("Predictor", "transfer, intervals", "predictor"),
-         ("Guided diffusion", "graph denoiser", "diffusion"), ("Generated cells", "near the front", "diffusion"),
+         ("Guided diffusion", "graph denoiser", "diffusion"), ("Generated cells", "near the front", "generated"),
          ("Super-network", "disableable blocks", "supernet"), ("Train once", "sandwich rule", "supernet"),
          ("Profile", "FLOPs · latency · acc", "supernet"), ("Deploy", "pick by slider", "supernet"))
 READY, MISSING, INK = "#d9ead3", "#f0f2f6", "#31333f"

@@ -72,6 +72,12 @@ def stage_status(store: RunStore, dataset: str = DEFAULT_DATASET) -> list[Stage]
             Stage("supernet", "Super-network", sn_ok, sn_detail)]
 
 
+def pipeline_ready(store: RunStore, stages: list[Stage]) -> dict[str, bool]:
+    """Which boxes of the pipeline picture are done: the stages, plus ``generated`` (a
+    generated set exists in the run store)."""
+    return {**{s.key: s.ready for s in stages}, "generated": store.latest("generate") is not None}
+
+
 def shipped_origin(store: RunStore, runs=None) -> str | None:
     """Where the shipped super-network came from (device, date, recipe from its provenance),
     once it is in the run store; None when nothing is shipped. Lists the runs (which

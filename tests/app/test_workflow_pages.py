@@ -271,3 +271,25 @@ def test_generate_supernet_and_deploy_explain_how_they_work(empty_home, name):
     box = next(e for e in at.expander if e.label == "How it works")
     text = " ".join(m.value for m in box.markdown)
     assert "**The idea.**" in text and "**The numbers.**" in text
+
+
+def test_generated_cells_are_green_only_once_a_set_exists_and_a_finished_build_leads_to_deploy(empty_home):
+    from nagui.runs import RunStore
+    from nagui.workflows.pipeline import pipeline_ready, stage_status
+
+    store = RunStore()
+    assert pipeline_ready(store, stage_status(store))["generated"] is False
+    store.update(store.create("generate", {"n": 1}).id, "done")
+    assert pipeline_ready(store, stage_status(store))["generated"] is True
+
+    manager = task_manager()
+    assert manager.get("pipeline:build-missing") is None
+    manager.start("pipeline:build-missing", "Building the missing stages", lambda t: None).wait(10)
+    try:
+        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()    # Home, as `make run` opens it
+        assert not at.exception and any(s.value.startswith("Building the missing stages: done in")
+                                        for s in at.success)
+        link = at.get("page_link")[0]
+        assert link.proto.label == "Next: choose a sub-network on the Deploy page" and "deploy" in link.proto.page
+    finally:
+        manager.forget("pipeline:build-missing")

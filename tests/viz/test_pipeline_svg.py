@@ -7,14 +7,15 @@ NS = "{http://www.w3.org/2000/svg}"
 
 
 def test_stages_are_coloured_by_readiness_and_missing_ones_say_so():
-    svg = pipeline_svg({"data": True, "predictor": True, "diffusion": True, "supernet": False})
+    svg = pipeline_svg({"data": True, "predictor": True, "diffusion": True, "generated": False, "supernet": False})
     root = ET.fromstring(svg)
     rects = root.findall(f"{NS}rect")
     assert len(rects) == len(STEPS) == 8
     fills = [r.get("fill") for r in rects]
-    assert fills[:4] == [READY] * 4 and fills[4:] == [MISSING] * 4
+    # "Generated cells" is green only once a set is generated, not when the prior is ready
+    assert fills[:3] == [READY] * 3 and fills[3:] == [MISSING] * 5
     texts = [t.text for t in root.findall(f"{NS}text")]
-    assert sum("missing" in t for t in texts) == 4 and "Deploy" in texts
+    assert sum("missing" in t for t in texts) == 5 and "Deploy" in texts
     assert len(root.findall(f"{NS}line")) == len(STEPS) - 1
 
 
