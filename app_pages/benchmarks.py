@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from nagui.workflows.benchmarks import find_search_results
+from nagui.workflows.benchmarks import find_search_results, readable_column
 from app_ui.common import fmt_time, run_store
 
 st.title("Benchmarks")
@@ -23,11 +23,11 @@ res = results[choice]
 sections = res.get("sections", {})
 targets = next((body for title, body in sections.items() if title.startswith("Targets")), None)
 if targets:
-    with st.expander("Targets of the search issue, met or not", expanded=True):
+    with st.expander("Targets set for the search, met or not", expanded=True):
         st.markdown(targets)
 for name, table in res["tables"].items():
     st.subheader(name)
-    st.dataframe(pd.DataFrame(table), hide_index=True, key=f"bm_table::{name}")
+    st.dataframe(pd.DataFrame(table).rename(columns=readable_column), hide_index=True, key=f"bm_table::{name}")
     if name in res.get("curves", {}):
         st.image(str(res["curves"][name]), caption="mean over seeds, 95% CI band; the dashed line is the optimum "
                  "(one objective) or the true front (HV ratio = 1)")

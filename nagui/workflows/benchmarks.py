@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from ..runs import RunStore
@@ -68,3 +69,23 @@ def find_search_results(store: RunStore) -> dict[str, dict]:
 def _no_rows():
     """An empty CSV stream (a folder with the talk table only)."""
     return io.StringIO("")
+
+
+_COLUMN_WORDS = {"wall_s": "wall time here (s)", "s_per_run": "seconds per run", "seeds": "seeds",
+                 "min_to_0.5": "search minutes to within 0.5 of the optimum"}
+_COLUMN_PATTERNS = ((re.compile(r"hv@(\d+)"), "HV ratio after {} trained"),
+                    (re.compile(r"best@(\d+)"), "best accuracy after {} trained"),
+                    (re.compile(r"to_([\d.]+)"), "trained until within {} of the optimum"),
+                    (re.compile(r"min@(\d+)"), "search minutes for {} trained"))
+
+
+def readable_column(name: str) -> str:
+    """A results column as the Benchmarks page shows it (``hv@5`` -> "HV ratio after 5 trained")."""
+    if name in _COLUMN_WORDS:
+        return _COLUMN_WORDS[name]
+    for pattern, words in _COLUMN_PATTERNS:
+        found = pattern.fullmatch(name)
+        if found:
+            return words.format(found.group(1))
+    return name
+
