@@ -16,7 +16,7 @@ from app_ui.common import benchmark_or_stop, fmt_time, load_benchmark, run_store
 from app_ui.how_it_works import how_it_works
 
 DATASETS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120": "ImageNet16-120"}
-STAGE_ICON = {"built": "🧱 built", "trained": "🏋️ trained", "profiled": "📏 profiled", None: "–"}
+STAGE_ICON = {"built": "built", "trained": "trained", "profiled": "profiled", None: "–"}   # words: no emoji font on every machine
 
 bench = benchmark_or_stop()
 store = run_store()

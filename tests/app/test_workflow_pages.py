@@ -129,6 +129,7 @@ def test_supernet_page_shows_the_run_blocks_and_coverage(home):
     at = page("supernet").run()
     assert not at.exception and not at.error
     assert at.dataframe[0].value["name"].tolist() == ["tiny test run"]
+    assert at.dataframe[0].value["stage"].tolist() == ["profiled"]      # a word: no emoji font everywhere
     names = [c.proto.spec for c in at.get("plotly_chart")]
     assert len(names) >= 4  # macro network, super-cell, coverage scatter, training history
     assert any("its sub-cells" in s for s in names)
