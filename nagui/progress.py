@@ -9,13 +9,20 @@ background tasks show them as a bar, and a step can hand its own callback to a s
 - :func:`logged` writes the text to a logger (the usual default);
 - :func:`printed` writes it to stderr, at most every ``seconds`` (the command line);
 - :func:`within` maps a sub-step's fractions into part of its caller's range.
+
+Reports come every few seconds; a cancel should not wait that long. Inner loops (a
+training step, a sampler step, a batch of an evaluation) call :func:`cancel_point`,
+which runs the check a background task installed for its thread (:func:`cancel_checks`)
+and costs nothing elsewhere.
 """
 from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
-from typing import Callable, TextIO
+from contextlib import contextmanager
+from typing import Callable, Iterator, TextIO
 
 Report = Callable[..., None]   # report(text: str, fraction: float | None = None) -> None
 
@@ -51,4 +58,25 @@ def within(report: Report, start: float, end: float) -> Report:
     return sub
 
 
-__all__ = ["Report", "logged", "printed", "quiet", "within"]
+_thread = threading.local()
+
+
+@contextmanager
+def cancel_checks(check: Callable[[], None]) -> Iterator[None]:
+    """While inside, :func:`cancel_point` in this thread calls ``check`` (which raises to cancel)."""
+    previous = getattr(_thread, "check", None)
+    _thread.check = check
+    try:
+        yield
+    finally:
+        _thread.check = previous
+
+
+def cancel_point() -> None:
+    """Where a loop may be cancelled: runs this thread's check, if a task installed one."""
+    check = getattr(_thread, "check", None)
+    if check is not None:
+        check()
+
+
+__all__ = ["Report", "cancel_checks", "cancel_point", "logged", "printed", "quiet", "within"]

@@ -5,7 +5,8 @@ process-wide :class:`TaskManager`. A job is keyed: starting a key that is alread
 running returns the running task instead of a second one, so a double click (or a
 second browser tab) cannot start it twice. The job function receives its
 :class:`Task` and calls ``task.report(text, fraction)``; each report is also a cancel
-point (``task.cancel()`` makes the next report raise :class:`Cancelled`). A failure is
+point (``task.cancel()`` makes the next report raise :class:`Cancelled`), and so is every
+:func:`nagui.progress.cancel_point` the inner loops pass (a training step, a batch). A failure is
 kept as one readable line, never a traceback (the traceback goes to the log).
 Streamlit-free.
 """
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .errors import NaguiError
+from .progress import cancel_checks
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +108,8 @@ class TaskManager:
 
     def _run(self, task: Task, fn, on_finish) -> None:
         try:
-            task.result = fn(task)
+            with cancel_checks(task.check):      # inner loops' cancel points (nagui.progress.cancel_point)
+                task.result = fn(task)
             task.status = "done"
             task.fraction = 1.0
         except Cancelled:

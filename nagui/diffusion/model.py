@@ -18,7 +18,7 @@ from torch.nn import functional as F
 from .. import __version__
 from ..checkpoint_files import read_meta, read_tensors, save_checkpoint
 from ..errors import NaguiError
-from ..progress import Report, quiet
+from ..progress import Report, cancel_point, quiet
 from .denoiser import DenoiserConfig, GraphDenoiser
 from .schedule import SCHEDULES, make_schedule
 from ..space.cell_space import NB201CellSpace, SearchSpace
@@ -90,6 +90,7 @@ class DiffusionModel:
         start, running = time.perf_counter(), 0.0
         denoiser.train()
         for step in range(1, config.steps + 1):
+            cancel_point()
             x0 = data[torch.randint(0, len(data), (config.batch_size,), generator=gen, device=device)]
             t = torch.rand(config.batch_size, generator=gen, device=device)
             x_t = schedule.noise(x0, t, generator=gen)

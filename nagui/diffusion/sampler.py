@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from ..progress import cancel_point
 from .guidance import Guidance, spread_preferences
 from .model import DiffusionModel
 
@@ -153,6 +154,7 @@ class Sampler:
         ts = torch.linspace(1.0, 0.0, self.steps + 1).tolist()
         p0 = None
         for t, s in zip(ts[:-1], ts[1:]):
+            cancel_point()
             p0 = self.model.denoise(x, torch.full((n,), t, device=dev)) * allowed
             p0 = p0 / p0.sum(-1, keepdim=True)
             if guided:

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from ..progress import cancel_point
 from .model import CellGNN
 from .noise import soft_marginal
 
@@ -58,6 +59,7 @@ def train_member(model: CellGNN, x: torch.Tensor, y: torch.Tensor, pool_x: torch
     gen = torch.Generator().manual_seed(int(rng.integers(2 ** 31)))
     model.train()
     for step in range(total):
+        cancel_point()
         rows = torch.randperm(n, generator=gen)[: cfg.batch_size] if n > cfg.batch_size else torch.arange(n)
         xb, yb, kb = x[rows], y0[rows], known[rows]
         tb = None

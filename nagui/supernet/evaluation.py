@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from ..nets.supernet import BlockMask, SuperNetwork, extract_subnetwork
+from ..progress import cancel_point
 from .images import ImageSet, batches, normalise
 
 EVAL_BATCH = 500
@@ -31,6 +32,7 @@ def recalibrate_bn(net: nn.Module, images, batch_size: int = 250) -> None:
     net.train()
     dev = _device_of(net)
     for x, _ in batches(images, batch_size, shuffle=False):
+        cancel_point()
         net(normalise(x.to(dev)))
     net.eval()
 
@@ -40,6 +42,7 @@ def accuracy(net: nn.Module, images, batch_size: int = 250) -> float:
     correct = 0
     dev = _device_of(net)
     for x, y in batches(images, batch_size, shuffle=False):
+        cancel_point()
         correct += int((net(normalise(x.to(dev))).argmax(1).cpu() == y).sum())
     return 100.0 * correct / len(images)
 

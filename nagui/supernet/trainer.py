@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from ..nets.supernet import BlockMask, SuperNetSpec, SuperNetwork
-from ..progress import Report, quiet
+from ..progress import Report, cancel_point, quiet
 from .checkpoint import (SupernetCheckpointError, checkpoint_dir, load_resume_state, read_checkpoint_meta,
                          save_training_checkpoint)
 from .config import SupernetTrainConfig
@@ -177,6 +177,7 @@ class _Trainer:
         window_loss, window_start, window_time = 0.0, 0, time.perf_counter()
         for step, (x, y) in enumerate(batches(self.train, self.rank_batch, True, order, True, self.rank,
                                               self.world_size)):
+            cancel_point()   # a task's cancel acts within one step (single process; DDP ranks have no task)
             lr = cosine_lr(config, epoch * steps + step, steps * config.epochs)
             for group in self.optimizer.param_groups:
                 group["lr"] = lr

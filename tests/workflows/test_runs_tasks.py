@@ -124,3 +124,21 @@ def test_failures_become_one_readable_line():
         t = tm.start("x", "X", lambda t: time.sleep(0.2))
         t.cancel()
         t.check()
+
+
+def test_cancel_acts_within_two_seconds_inside_a_long_step_that_does_not_report(bench):
+    """A predictor fit reports once per member; its training loop's cancel point
+    (nagui.progress.cancel_point) stops it long before the member is done."""
+    from nagui.predictor.ensemble import Predictor, TrainConfig
+
+    archs = [bench.arch(i) for i in range(0, 15625, 250)]
+    labels = {"test_acc@cifar10": bench.table["test_acc@cifar10"].to_numpy()[::250]}
+    tm = TaskManager()
+    task = tm.start("fit", "Fitting", lambda t: Predictor.fit(archs, labels, train_config=TrainConfig(
+        members=1, epochs=100_000)))
+    time.sleep(1.0)
+    assert task.running                      # the member alone takes minutes
+    asked = time.monotonic()
+    task.cancel()
+    assert task.wait(10) and task.status == "cancelled"
+    assert time.monotonic() - asked < 2.0
