@@ -127,9 +127,8 @@ cols[3].metric("Sampling time", f"{m.get('sample_s', 0):.1f} s", border=True)
 cols[4].metric("Computed on", str(run.summary.get("device", "?")).upper(), border=True,
                help="Where the diffusion sampler and the predictor ran")
 if "constraint_satisfaction" in m:
-    limits = run.params.get("constraints") or []
-    limits = "; ".join(limits) if isinstance(limits, (list, tuple)) else str(limits)
-    st.caption(f"Constraints ({limits.replace('<=', '≤')}) satisfied by {m['constraint_satisfaction']:.0%} "
+    limits = "; ".join(run.params.get("constraints") or []).replace("<=", "≤")
+    st.caption(f"Constraints ({limits}) satisfied by {m['constraint_satisfaction']:.0%} "
                "of the samples; the front drawn is the feasible cells' front.")
 
 x = st.selectbox("x axis", costs, format_func=axis_label, key="gen_x") if len(costs) > 1 else costs[0]

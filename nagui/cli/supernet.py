@@ -12,7 +12,6 @@ import numpy as np
 
 from ..data import Benchmark
 from ..problem import ProblemError
-from ..progress import printed
 from ..supernet.cli_runs import (_run_dir, _say, _settings, _trained_run_dir, add_ship_parser,
                                  json_record)
 from ..supernet.config import BUILD_STRATEGIES, PRESETS, RECIPES
@@ -121,7 +120,7 @@ def cmd_profile(args) -> int:
          + (f" (a seeded sample; --limit {limit})" if len(masks) < len(everything) else "") + " ...")
     start = time.perf_counter()
 
-    records = profiler.profile(masks, printed(seconds=2))
+    records = profiler.profile(masks, _say)
     tau, n_tau = kendall_tau(records)
     front = pareto_set(records)
     summary = {"masks": len(records), "of": len(everything), "seconds": round(time.perf_counter() - start, 1),

@@ -129,6 +129,27 @@ def _download(url: str, timeout: float) -> bytes:
         return response.read()
 
 
+
+def _fetch_one(source: SourceFile, dest: Path, base_url: str, download, timeout: float) -> str | None:
+    """Download one file, check its sha256 and write it atomically; what went wrong as one
+    line, or None."""
+    target = dest / "nb201" / source.file
+    try:
+        payload = download(source.url(base_url), timeout)
+    except Exception as exc:  # network errors come in many types
+        return f"{source.file}: download from {source.url(base_url)} failed: {exc}"
+    digest = hashlib.sha256(payload).hexdigest()
+    if digest != source.sha256:
+        return f"{source.file}: downloaded sha256 {digest} != expected {source.sha256}"
+    try:
+        write_atomically(target, payload)
+    except OSError as exc:                       # a full disk, a read-only or unusable dir
+        return (f"{source.file}: could not write {target}: {exc.strerror or exc} "
+                "(the file there before, if any, is untouched)")
+    log.info("fetched %s", target)
+    return None
+
+
 def fetch(dest: str | os.PathLike | None = None, *, force: bool = False, timeout: float = 60.0,
           base_url: str | None = None, download: Callable[[str, float], bytes] = _download,
           progress: Report = quiet) -> Path:
@@ -145,33 +166,14 @@ def fetch(dest: str | os.PathLike | None = None, *, force: bool = False, timeout
     base_url = base_url or os.environ.get(MIRROR_ENV_VAR) or GITHUB_RAW
     failures = []
     for n, source in enumerate(NB201_FILES, 1):
-        def done(status: str) -> None:
-            progress(f"{status:>8}  {source.file}", n / len(NB201_FILES))
-
-        target = dest / "nb201" / source.file
         if not force and check_file(dest, source) is None:
-            done("ok")
-            continue
-        try:
-            payload = download(source.url(base_url), timeout)
-        except Exception as exc:  # network errors come in many types
-            failures.append(f"{source.file}: download from {source.url(base_url)} failed: {exc}")
-            done("failed")
-            continue
-        digest = hashlib.sha256(payload).hexdigest()
-        if digest != source.sha256:
-            failures.append(f"{source.file}: downloaded sha256 {digest} != expected {source.sha256}")
-            done("failed")
-            continue
-        try:
-            write_atomically(target, payload)
-        except OSError as exc:                       # a full disk, a read-only or unusable dir
-            failures.append(f"{source.file}: could not write {target}: {exc.strerror or exc} "
-                            "(the file there before, if any, is untouched)")
-            done("failed")
-            continue
-        log.info("fetched %s", target)
-        done("fetched")
+            status = "ok"
+        else:
+            failure = _fetch_one(source, dest, base_url, download, timeout)
+            status = "failed" if failure else "fetched"
+            if failure:
+                failures.append(failure)
+        progress(f"{status:>8}  {source.file}", n / len(NB201_FILES))
     if failures:
         raise DataError(f"{len(failures)} of {len(NB201_FILES)} files could not be fetched into {dest}:\n  "
                         + "\n  ".join(failures))

@@ -13,8 +13,7 @@ from pathlib import Path
 
 from ..progress import printed
 
-
-_say = printed(seconds=2)
+_say = printed(seconds=2)   # progress and summaries on stderr, a line with a fraction at most every 2 s
 
 
 def _run_dir(args) -> Path:
@@ -113,7 +112,7 @@ def cmd_ship(args) -> int:
     out = ship_supernet(run, args.out, name=args.name, assets_dir=args.assets, fp16=not args.no_fp16,
                         eval_split=args.eval_split, eval_images=args.eval_images, settings=settings,
                         data_root=args.images, bench=Benchmark.load(args.data_dir), device=args.device,
-                        command=command, progress=printed(seconds=5))
+                        command=command, progress=_say)
     prov = verify_shipped(out)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     print(f"shipped {run} to {out} ({size / 2**20:.2f} MB, {prov['weights_dtype']} weights, "

@@ -111,4 +111,4 @@ def onnx_logits(onnx_path: str | Path, images: np.ndarray) -> np.ndarray:
     return session.run(None, {session.get_inputs()[0].name: images.astype(np.float32)})[0]
 
 
-__all__ = ["FORMAT", "SubnetworkFileError", "export_subnetwork", "load_subnetwork", "onnx_logits"]
+__all__ = ["FORMAT", "SubnetworkFileError", "export_subnetwork", "load_subnetwork", "onnx_logits", "onnx_metadata"]

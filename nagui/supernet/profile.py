@@ -87,11 +87,11 @@ class ProfileCache:
         return [json.loads(r[0]) for r in rows]
 
 
-
 def record_line(r: dict) -> str:
     """One profiled mask on one line: mask, accuracy, latency, FLOPs, params (and table accuracy)."""
     return (f"{r['mask']:<34} acc {r['accuracy']:6.2f}%  {r['latency_ms']:7.3f} ms  {r['flops']:8.2f} MFLOPs  "
             f"{r['params']:6.3f} M" + (f"  table {r['table_acc']:.2f}%" if r.get("table_acc") is not None else ""))
+
 
 class Profiler:
     """Measures masks of the super-network trained in ``run_dir`` (thread-safe: one

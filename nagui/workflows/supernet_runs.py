@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 
-from ..progress import Report, logged
+from ..progress import Report, logged, within
 from ..runs import Run, RunStore
 
 log = logging.getLogger(__name__)
 KIND = "supernet"
 STAGES = ("built", "trained", "profiled")
-_quiet = logged(log)
+_logged = logged(log)
 
 
 def stage_of(run: Run) -> str | None:
@@ -110,7 +110,7 @@ def latest_trained_run(store: RunStore, *, shipped: bool = True) -> Run | None:
 
 def build_run(store: RunStore, bench, *, dataset: str = "cifar10", objectives: str = "test_acc,flops",
               preset: str = "quick", strategy: str = "direct", n: int = 256, seed: int = 0, device: str = "auto",
-              train_overrides: dict | None = None, report: Report = _quiet, models: dict | None = None,
+              train_overrides: dict | None = None, report: Report = _logged, models: dict | None = None,
               from_generation: Run | None = None) -> Run:
     """Choose the super-cell from the generated front and create the run (stage ``built``).
     ``from_generation`` (a ``generate`` run) assembles the super-cell from that set's
@@ -145,7 +145,7 @@ def build_run(store: RunStore, bench, *, dataset: str = "cifar10", objectives: s
         report("loading the diffusion prior, then generating and ranking super-cells by predicted coverage "
                "of the front", 0.05)
         result = build_into(run.path, bench, request, preset, device=device, model=(models or {}).get("diffusion"),
-                            say=report, cells=cells)
+                            say=within(report, 0.05, 0.95), cells=cells)
         report(f"super-cell chosen: coverage {result.true_coverage:.4f} of the true front", 1.0)
         return store.update(run.id, "done", summary={"stage": "built", "build": result.as_dict(),
                                                      "device": device})
@@ -181,7 +181,7 @@ def train_config(run: Run):
     return preset(preset_name, spec.super_cell, spec.channels, spec.slots, **run.params.get("train_overrides", {}))
 
 
-def train_run(store: RunStore, run: Run, *, device: str = "auto", data_root=None, report: Report = _quiet) -> Run:
+def train_run(store: RunStore, run: Run, *, device: str = "auto", data_root=None, report: Report = _logged) -> Run:
     """Train (or resume) the run's super-network; stage ``trained``. A cancel stops at the
     next step; the last finished epoch's checkpoint is kept and the next call resumes."""
     from ..diffusion.generate import resolve_device
@@ -204,7 +204,7 @@ def _plain(obj):
 
 
 def profile_run(store: RunStore, run: Run, *, limit: int | None = 60, seed: int = 0, data_root=None, bench=None,
-                settings=None, device: str = "auto", report: Report = _quiet) -> Run:
+                settings=None, device: str = "auto", report: Report = _logged) -> Run:
     """Measure a seeded sample of masks (FLOPs, onnxruntime latency on the CPU, held-out
     accuracy on ``device``); stage ``profiled``. Masks measured before come from the cache."""
     from ..supernet.profile import kendall_tau, masks_to_profile
