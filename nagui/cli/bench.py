@@ -10,7 +10,8 @@ from .common import UsageError
 
 BENCH_SCRIPTS = {"flops": "flops_vs_naslib.py", "latency": "latency_cells.py", "predictor": "predictor.py",
                  "generate": "generate.py", "supernet": "supernet.py", "search": "search.py", "talk-table": "talk_table.py",
-                 "app": "app.py", "pipeline": "pipeline.py", "screenshots": "screenshots.py", "load": "load.py"}
+                 "app": "app.py", "pipeline": "pipeline.py", "screenshots": "screenshots.py", "load": "load.py",
+                 "cli": "cli.py"}
 
 
 def cmd_bench(args) -> int:

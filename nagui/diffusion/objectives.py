@@ -33,6 +33,9 @@ class GuidanceObjective(Protocol):
     def value(self, p: torch.Tensor) -> torch.Tensor:
         """(B, N, K) distribution -> (B,) normalised value, differentiable."""
 
+    def values_on_cells(self, cells: torch.Tensor, k: int) -> torch.Tensor:
+        """(n, N) category indices of concrete cells -> (n,) the same values, no gradient."""
+
 
 def soft_cell_encoding(p: torch.Tensor) -> torch.Tensor:
     """(B, 6, 5) op distribution of NB201 cells -> (B, 8, FEATURES) raw (noise-aware) encoding."""
@@ -65,6 +68,18 @@ class PredictorObjective:
             return self.predictor._member_outputs(x, t).mean(0)[:, self.col]
         return self.predictor.normalised_output(x, t)[:, self.col]
 
+    def values_on_cells(self, cells: torch.Tensor, k: int) -> torch.Tensor:
+        """Every head on these cells, computed once per predictor and set of cells and kept
+        on disk (:mod:`nagui.predictor.output_cache`): calibrating on all 15,625 cells is
+        then a file read for every later call with the same guiding predictor."""
+        from ..predictor.output_cache import cached_outputs
+
+        x = soft_cell_encoding(torch.nn.functional.one_hot(cells, k).float())
+        t = torch.zeros(x.shape[0])
+        out = cached_outputs(self.predictor.members, x,
+                             lambda: self.predictor._member_outputs(x, t).mean(0).numpy())
+        return torch.from_numpy(out[:, self.col])
+
 
 class TableObjective:
     """Expected log value under ``p`` of a quantity tabulated over all configurations.
@@ -94,3 +109,6 @@ class TableObjective:
         for i in range(1, self.n):
             out = torch.einsum("bk,bkr->br", p[:, i], out.reshape(p.shape[0], self.k, -1))
         return out[:, 0]
+
+    def values_on_cells(self, cells: torch.Tensor, k: int) -> torch.Tensor:
+        return self.table[flat_index(cells, self.k)]

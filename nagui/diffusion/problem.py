@@ -68,7 +68,7 @@ def accuracy_predictor(bench, dataset: str, spec: PredictorSpec = PredictorSpec(
 
     target = column("test_acc", dataset)
     table = bench.table
-    archs = [bench.arch(i) for i in range(len(table))]
+    archs = bench.archs
     config = TrainConfig(members=spec.members, epochs=spec.epochs, seed=0)
     if spec.labels == "all":
         payload = {"kind": "all", "target": target, **asdict(config)}
@@ -110,16 +110,16 @@ def pretrained_predictor(table, dataset: str, spec: PredictorSpec = PredictorSpe
 
     from ..shipped_models import provide
 
-    archs = [Arch.from_str(a) for a in table["arch"]]
     config = TrainConfig(members=spec.members, epochs=spec.epochs, seed=0)
     sources = [column("test_acc", d) for d in DATASETS if d != dataset]
     rng = np.random.default_rng(1000)
-    pre_idx = np.sort(rng.choice(len(archs), min(spec.pretrain_cells, len(archs)), replace=False))
-    path = pretrained_predictor_dir(dataset, spec, cache_root, cells=len(archs))
+    pre_idx = np.sort(rng.choice(len(table), min(spec.pretrain_cells, len(table)), replace=False))
+    path = pretrained_predictor_dir(dataset, spec, cache_root, cells=len(table))
     provide(path)
     try:
         return Predictor.load(path)
     except CheckpointError:
+        archs = [Arch.from_str(a) for a in table["arch"]]
         say(f"pretraining the guiding predictor on {', '.join(sources)} of {len(pre_idx)} cells "
             f"({spec.members} members x {spec.epochs} epochs; cached in {path}) ...")
         base = pretrain([archs[i] for i in pre_idx], {c: table[c].to_numpy()[pre_idx] for c in sources},

@@ -9,23 +9,31 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..objectives import Objective, computed_columns
-from ..space import Arch
+from ..objectives import Objective, computed_columns, computed_kinds
 from ..space.cell_space import NB201CellSpace
 
 
 class CellTables:
+    """``bench``: a :class:`~nagui.data.Benchmark`, or anything with its ``table`` and
+    ``op_indices`` (a search hands over those two only); None: computed columns only."""
+
     def __init__(self, bench=None, space: NB201CellSpace | None = None):
         self.space = space or NB201CellSpace()
         self.bench = bench
-        self._columns: dict[str, np.ndarray] = computed_columns(self.space.all_indices.numpy())
-        self._computed = tuple(self._columns)
         self.table_row = None                     # flat order -> table row
-        if bench is not None:
-            idx = np.array([Arch.from_str(s).indices for s in bench.table["arch"]])
-            flat = self.space.flat_index(idx).numpy()
+        if bench is None:
+            self._columns: dict[str, np.ndarray] = computed_columns(self.space.all_indices.numpy())
+        else:
+            flat = self.space.flat_index(bench.op_indices).numpy()
             self.table_row = np.empty(len(flat), dtype=np.int64)
             self.table_row[flat] = np.arange(len(flat))
+            # the table holds the same computed columns (made by computed_columns): reorder
+            # them; a kind registered after the table was built is computed here
+            self._columns = {k.name: (bench.table[k.name].to_numpy(np.float64)[self.table_row]
+                                      if k.name in bench.table.columns else
+                                      np.asarray(k.compute(self.space.all_indices.numpy()), dtype=np.float64))
+                             for k in computed_kinds()}
+        self._computed = tuple(self._columns)
 
     def column(self, name: str) -> np.ndarray:
         """(15625,) values of a table column in the space's order (NaN where missing)."""

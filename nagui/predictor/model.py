@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
-from torch_geometric.nn import DenseGINConv
 
 from .encoding import FEATURES, NUM_NODES, adjacency
 
@@ -64,16 +63,34 @@ def noise_features(t: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.cat([angles.sin(), angles.cos()], dim=1)
 
 
+class DenseGINConv(nn.Module):
+    """One dense GIN round, ``mlp((1 + eps) * x + adj @ x)``, over a batch (B, N, F) and an
+    adjacency (N, N) or (B, N, N). The same computation, parameter names (``nn``, ``eps``)
+    and initialisation as PyG's ``DenseGINConv(train_eps=True)``, whose import (about 1.5 s,
+    it pulls in ``torch._dynamo``) every CLI call used to pay for eight lines."""
+
+    def __init__(self, mlp: nn.Module, eps: float = 0.0):
+        super().__init__()
+        self.nn = mlp
+        self.eps = nn.Parameter(torch.full((1,), float(eps)))
+        for layer in mlp.children():   # re-drawn as PyG does, so a seed gives the same weights
+            if hasattr(layer, "reset_parameters"):
+                layer.reset_parameters()
+
+    def forward(self, x: torch.Tensor, adj: torch.Tensor) -> torch.Tensor:
+        return self.nn((1 + self.eps) * x + torch.matmul(adj, x))
+
+
 class CellGNN(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config
         h = config.hidden
         self.embed = nn.Linear(FEATURES, h)
-        # PyG's dense GIN: the graph is the same 8-node DAG for every cell, so a shared
-        # (1, 8, 8) adjacency broadcast over the batch beats scatter-based message passing.
-        self.forward_convs = nn.ModuleList(DenseGINConv(_mlp(h, h, h), train_eps=True) for _ in range(config.layers))
-        self.backward_convs = nn.ModuleList(DenseGINConv(_mlp(h, h, h), train_eps=True) for _ in range(config.layers))
+        # Dense GIN: the graph is the same 8-node DAG for every cell, so a shared (8, 8)
+        # adjacency broadcast over the batch beats scatter-based message passing.
+        self.forward_convs = nn.ModuleList(DenseGINConv(_mlp(h, h, h)) for _ in range(config.layers))
+        self.backward_convs = nn.ModuleList(DenseGINConv(_mlp(h, h, h)) for _ in range(config.layers))
         self.register_buffer("adj_in", adjacency(), persistent=False)
         self.register_buffer("adj_out", adjacency(reverse=True), persistent=False)
         self.norms = nn.ModuleList(nn.LayerNorm(h) for _ in range(config.layers))

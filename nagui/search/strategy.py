@@ -48,7 +48,7 @@ class SearchContext:
 
             from ..diffusion.tables import CellTables
 
-            self._cell_tables = CellTables(SimpleNamespace(table=self.table))
+            self._cell_tables = CellTables(SimpleNamespace(table=self.table, op_indices=self.cells.ops))
         return self._cell_tables
 
 

@@ -14,7 +14,7 @@ which lets cost objectives and hard constraints be exact.
 from __future__ import annotations
 
 import itertools
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Protocol, Sequence, runtime_checkable
 
 import numpy as np
@@ -87,11 +87,10 @@ class NB201CellSpace:
         """(n, 6) -> (n,) row of :attr:`all_indices`."""
         return flat_index(torch.as_tensor(idx), self.num_categories)
 
-    @cached_property
+    @property
     def canonical_ids(self) -> torch.Tensor:
         """(15625,) id of each configuration's isomorphism class (NB201's rule)."""
-        ids: dict[str, int] = {}
-        return torch.tensor([ids.setdefault(iso_key(a), len(ids)) for a in self.from_indices(self.all_indices)])
+        return _nb201_canonical_ids()
 
     def training_set(self, which: str = "unique") -> torch.Tensor:
         """Cells to train the diffusion prior on: ``all`` 15,625, or ``unique``: the first
@@ -104,3 +103,11 @@ class NB201CellSpace:
             first = first.scatter_reduce(0, ids, torch.arange(len(ids)), reduce="amin")
             return self.all_indices[first.sort().values]
         raise ValueError(f"unknown training set {which!r}; choose 'unique' or 'all'")
+
+
+@cache
+def _nb201_canonical_ids() -> torch.Tensor:
+    """Computed once per process (15,625 canonical forms), whichever space instance asks."""
+    ids: dict[str, int] = {}
+    cells = itertools.product(range(len(OPS)), repeat=NB201CellSpace.num_nodes)
+    return torch.tensor([ids.setdefault(iso_key(Arch.from_indices(c)), len(ids)) for c in cells])

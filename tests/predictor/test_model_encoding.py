@@ -71,3 +71,35 @@ def test_noise_marginal():
     assert alpha_bar(torch.tensor([0.0]))[0] == 1 and alpha_bar(torch.tensor([1.0]))[0] < 1e-6
     hard = sample_noisy(x0, t, generator=torch.Generator().manual_seed(0))
     assert torch.equal(hard[:, :, :NUM_TYPES].sum(-1), torch.ones(4, 8)) and torch.equal(hard[0], x0[0])
+
+
+def test_dense_gin_round_matches_pyg_weights_and_outputs():
+    """nagui's own dense GIN round is PyG's DenseGINConv(train_eps=True): the same parameter
+    names (saved predictors load), the same weights from a seed and the same outputs."""
+    from torch_geometric.nn import DenseGINConv as PygDenseGINConv
+
+    from nagui.predictor.encoding import adjacency
+    from nagui.predictor.model import DenseGINConv, _mlp
+
+    torch.manual_seed(3)
+    theirs = PygDenseGINConv(_mlp(16, 16, 16), train_eps=True)
+    torch.manual_seed(3)
+    ours = DenseGINConv(_mlp(16, 16, 16))
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert all(torch.equal(ours.state_dict()[k], theirs.state_dict()[k]) for k in ours.state_dict())
+    with torch.no_grad():
+        ours.eps.fill_(0.25)
+        theirs.eps.fill_(0.25)
+    x = torch.randn(5, 8, 16)
+    for adj in (adjacency(), adjacency(reverse=True)):
+        assert torch.equal(ours(x, adj), theirs(x, adj))
+
+
+def test_predictor_import_leaves_torch_geometric_out():
+    """The CLI's start-up: importing the predictor must not pull in torch_geometric (~1.5 s)."""
+    import subprocess
+    import sys
+
+    code = "import sys, nagui.predictor.model, nagui.diffusion; print('torch_geometric' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
