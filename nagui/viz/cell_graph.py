@@ -30,6 +30,17 @@ OP_COLORS: dict[str, str] = {
 DEAD_COLOR = "#9a9a9a"
 NODE_COLOR = "#31333f"
 NODE_NAMES = ("input", "", "", "output")
+SHORT_OPS = {"nor_conv_3x3": "conv3x3", "nor_conv_1x1": "conv1x1", "avg_pool_3x3": "avgpool",
+             "skip_connect": "skip", "none": "none"}
+
+# Label geometry, in pixels. A label is the op's short name and, on a second smaller line,
+# a note ("dead", "on", ...). Labels of the straight edges (neighbouring nodes) are lifted
+# above the line so they clear the node circles at any figure width; the others sit on
+# their arc, away from every node.
+NODE_SIZE, NODE_RIM = 36, 2
+LABEL_FONT, NOTE_FONT, LABEL_PAD = 11, 10, 2
+LINE_HEIGHT, CHAR_WIDTH = 1.3, 0.62          # of the font size (generous for Plotly's sans-serif)
+CLEARANCE = 3
 
 # Peak height of each edge's arc (0 = straight), by (src, dst).
 ARC_HEIGHT: dict[tuple[int, int], float] = {(0, 1): 0.0, (1, 2): 0.0, (2, 3): 0.0,
@@ -57,7 +68,7 @@ class EdgeSpec:
     ys: tuple[float, ...]
     label_x: float
     label_y: float
-    label: str
+    label: str  # what is drawn: the op's short name, then "\n" and a note when there is one
     color: str
     dash: str  # plotly dash style: "solid" | "dash" | "dot"
     width: float
@@ -107,14 +118,34 @@ def cell_graph_data(arch: Arch | str) -> CellGraph:
         if op == "none":
             color, dash, width, opacity, label = OP_COLORS["none"], "dot", 1.5, 0.6, "none"
         elif not alive:
-            color, dash, width, opacity, label = DEAD_COLOR, "dash", 2.0, 0.8, f"{op} (dead)"
+            color, dash, width, opacity, label = DEAD_COLOR, "dash", 2.0, 0.8, f"{SHORT_OPS[op]}\ndead"
         else:
-            color, dash, width, opacity, label = OP_COLORS[op], "solid", 3.0, 1.0, op
+            color, dash, width, opacity, label = OP_COLORS[op], "solid", 3.0, 1.0, SHORT_OPS[op]
         edges.append(EdgeSpec(position=k, src=src, dst=dst, op=op, live=alive,
                               xs=tuple(float(v) for v in xs), ys=tuple(float(v) for v in ys),
                               label_x=float(xs[mid]), label_y=float(ys[mid]), label=label,
                               color=color, dash=dash, width=width, opacity=opacity))
     return CellGraph(arch=arch, nodes=nodes, edges=tuple(edges))
+
+
+def label_size(label: str) -> tuple[float, float]:
+    """(width, height) in pixels of a drawn edge label (an upper estimate)."""
+    name, _, note = label.partition("\n")
+    width = max(len(name) * LABEL_FONT, len(note) * NOTE_FONT) * CHAR_WIDTH
+    height = (LABEL_FONT + (NOTE_FONT if note else 0)) * LINE_HEIGHT
+    return width + 2 * LABEL_PAD, height + 2 * LABEL_PAD
+
+
+def label_lift(e) -> float:
+    """Pixels a label is drawn above its anchor: a straight edge's clears the node circles."""
+    if max(abs(y) for y in e.ys) > 1e-9:
+        return 0.0
+    return NODE_SIZE / 2 + NODE_RIM + CLEARANCE + label_size(e.label)[1] / 2
+
+
+def _label_html(label: str) -> str:
+    name, _, note = label.partition("\n")
+    return name + (f"<br><span style='font-size:{NOTE_FONT}px'>{note}</span>" if note else "")
 
 
 def edge_annotations(e, hover: str, label_name: str | None = None) -> list[dict]:
@@ -123,10 +154,10 @@ def edge_annotations(e, hover: str, label_name: str | None = None) -> list[dict]
     tail = len(e.xs) - 6
     arrow = dict(x=e.xs[-1], y=e.ys[-1], ax=e.xs[tail], ay=e.ys[tail], xref="x", yref="y", axref="x", ayref="y",
                  showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=max(e.width * 0.6, 1.2),
-                 arrowcolor=e.color, standoff=19, text="", opacity=e.opacity)
-    label = dict(x=e.label_x, y=e.label_y, xref="x", yref="y", text=e.label, showarrow=False,
-                 font=dict(size=12, color=e.color if e.live else DEAD_COLOR), bgcolor="rgba(255,255,255,0.9)",
-                 borderpad=2, hovertext=hover)
+                 arrowcolor=e.color, standoff=NODE_SIZE / 2 + 1, text="", opacity=e.opacity)
+    label = dict(x=e.label_x, y=e.label_y, xref="x", yref="y", text=_label_html(e.label), showarrow=False,
+                 yshift=label_lift(e), font=dict(size=LABEL_FONT, color=e.color if e.live else DEAD_COLOR),
+                 bgcolor="rgba(255,255,255,0.9)", borderpad=LABEL_PAD, hovertext=hover)
     if label_name is not None:
         label["name"] = label_name
     return [arrow, label]
@@ -136,7 +167,7 @@ def add_nodes(fig: go.Figure, nodes) -> list[dict]:
     """The node trace ("nodes"); returns the caption annotations (input / output)."""
     fig.add_trace(go.Scatter(
         x=[n.x for n in nodes], y=[n.y for n in nodes], mode="markers+text",
-        marker=dict(size=36, color=NODE_COLOR, line=dict(color="white", width=2)),
+        marker=dict(size=NODE_SIZE, color=NODE_COLOR, line=dict(color="white", width=NODE_RIM)),
         text=[n.label for n in nodes], textposition="middle center",
         textfont=dict(color="white", size=15), hoverinfo="text",
         hovertext=[f"node {n.node}" + (f" ({n.caption})" if n.caption else "") for n in nodes],

@@ -15,16 +15,14 @@ from typing import TYPE_CHECKING, Sequence
 import plotly.graph_objects as go
 
 from ..space import EDGES, Arch, live_edges
-from .cell_graph import (ARC_HEIGHT, DEAD_COLOR, OP_COLORS, NodeSpec, _curve, add_nodes, cell_graph_data,
-                         dag_layout, edge_annotations)
+from .cell_graph import (ARC_HEIGHT, DEAD_COLOR, OP_COLORS, SHORT_OPS, NodeSpec, _curve, add_nodes,
+                         cell_graph_data, dag_layout, edge_annotations)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..nets.supernet import BlockMask, SuperNetSpec
 
 EDGE_STATES = ("on", "skip", "none")  # as nagui.nets.supernet.EDGE_STATES (not imported: it pulls in torch)
 STATE_WORDS = {"on": "on", "skip": "skip", "none": "off"}
-SHORT_OPS = {"nor_conv_3x3": "conv3x3", "nor_conv_1x1": "conv1x1", "avg_pool_3x3": "avgpool3x3",
-             "skip_connect": "skip", "none": "none"}
 STAGE_COLORS = ("#4c78a8", "#f58518", "#54a24b")
 FIXED_BLOCK_COLOR = "#6c757d"
 OFF_COLOR = "#b0b0b0"
@@ -117,12 +115,12 @@ def _edge_style(super_op: str, state: str, live: bool) -> tuple[str, str, str, f
     if state == "skip" and super_op == "skip_connect":   # the super-op itself: drawn like "on"
         label, color, dash, width = "skip", OP_COLORS["skip_connect"], "solid", 3.0
     elif state == "skip":
-        off = "" if super_op == "none" else f" ({short} off)"
+        off = "" if super_op == "none" else f"\n{short} off"
         label, color, dash, width = f"skip{off}", OP_COLORS["skip_connect"], "dash", 2.5
     else:
-        label, color, dash, width = f"{short} (on)", OP_COLORS[super_op], "solid", 3.0
+        label, color, dash, width = f"{short}\non", OP_COLORS[super_op], "solid", 3.0
     if not live:
-        return f"{label}, dead", DEAD_COLOR, "dash", 2.0, 0.8
+        return label + (", dead" if "\n" in label else "\ndead"), DEAD_COLOR, "dash", 2.0, 0.8
     return label, color, dash, width, 1.0
 
 

@@ -5,6 +5,7 @@ import pytest
 
 from nagui.space import EDGES, Arch
 from nagui.viz import cell_figure, cell_graph_data
+from nagui.viz.cell_graph import SHORT_OPS
 
 # 0->1 conv3x3, 0->2 none, 1->2 avg_pool, 0->3 skip, 1->3 none, 2->3 none:
 # node 2 reaches nowhere (2->3 is none), so avg_pool on 1->2 is dead.
@@ -25,7 +26,7 @@ def test_edges_labels_and_dead_flags():
     assert len(g.edges) == 6
     assert [(e.src, e.dst) for e in g.edges] == list(EDGES)
     assert [e.op for e in g.edges] == list(DEAD_ARCH.ops)
-    assert [e.label for e in g.edges] == ["nor_conv_3x3 (dead)", "none", "avg_pool_3x3 (dead)", "skip_connect", "none", "none"]
+    assert [e.label for e in g.edges] == ["conv3x3\ndead", "none", "avgpool\ndead", "skip", "none", "none"]
     assert [e.live for e in g.edges] == [False, False, False, True, False, False]
     # 0->1 conv feeds node 1, whose only way out is through dead node 2 -> also dead
     assert [e.dead for e in g.edges] == [True, False, True, False, False, False]
@@ -65,7 +66,7 @@ def test_figure_builds():
     assert len(fig.data) == 7  # 6 edges + the nodes
     texts = [a.text for a in fig.layout.annotations]
     for op in Arch.from_str(BEST).ops:
-        assert op in texts
+        assert SHORT_OPS[op] in texts
     fig.to_json()  # serialisable, as st.plotly_chart needs
 
 

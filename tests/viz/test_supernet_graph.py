@@ -22,7 +22,7 @@ def test_all_on_by_default():
     assert [e.live for e in g.edges] == list(live_edges(SUPER))
     assert g.dead_edges == () and g.output_connected
     assert g.edges[4].label == "off" and g.edges[4].dash == "dot"
-    assert g.edges[0].label == "conv3x3 (on)" and g.edges[0].dash == "solid"
+    assert g.edges[0].label == "conv3x3\non" and g.edges[0].dash == "solid"
     # the skip super-op is the op itself: solid, not the dashed "switched to skip" style
     assert g.edges[3].label == "skip" and g.edges[3].dash == "solid"
 
@@ -36,7 +36,7 @@ def test_states_and_dead_edges_under_a_mask():
     assert g.dead_edges == ("0→1",)
     e01, e02, e12 = g.edges[:3]
     assert e01.dead and e01.dash == "dash" and e01.color == "#9a9a9a" and "on" in e01.label
-    assert e02.label == "skip (conv1x1 off)" and e02.dash == "dash" and e02.live
+    assert e02.label == "skip\nconv1x1 off" and e02.dash == "dash" and e02.live
     assert e12.label == "off" and e12.off and not e12.dead and e12.dash == "dot" and e12.opacity < 1
 
 
@@ -77,7 +77,7 @@ def test_supercell_figure_carries_states():
     labels = {a.name: a.text for a in fig.layout.annotations if a.name}
     for t in edges:
         assert t.meta["state_word"] in labels[f"label {t.name}"]
-    assert labels["label 0→2"] == "skip (conv1x1 off)" and labels["label 1→2"] == "off"
+    assert labels["label 0→2"] == "skip<br><span style='font-size:10px'>conv1x1 off</span>" and labels["label 1→2"] == "off"
     fig.to_json()
 
 
