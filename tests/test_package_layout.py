@@ -65,6 +65,16 @@ def test_the_flat_cell_index_is_computed_in_one_place():
     assert copies == []
 
 
+def test_the_noise_schedule_is_defined_once_below_the_diffusion_engine_and_the_predictor():
+    """alpha_bar lives in nagui.noise_schedule; the predictor does not import the diffusion
+    engine for it, nor the engine the predictor."""
+    definitions = [str(p.relative_to(PACKAGE)) for p in SOURCES if "def alpha_bar(" in p.read_text()]
+    assert definitions == ["noise_schedule.py"]
+    schedule_imports = {n.module for n in ast.walk(ast.parse((PACKAGE / "diffusion" / "schedule.py").read_text()))
+                        if isinstance(n, ast.ImportFrom) and n.module}
+    assert "predictor.noise" not in schedule_imports and "noise_schedule" in schedule_imports
+
+
 def test_no_module_decides_an_objective_kind_by_its_name_prefix():
     """Whether a column is a latency, an accuracy or a cost is asked of nagui.objectives."""
     roots = [PACKAGE, PACKAGE.parent / "app_pages"]

@@ -1,6 +1,6 @@
 """Noise schedules: how a clean graph x0 is corrupted to x_t, and one reverse step.
 
-Both schedules use the cosine ``alpha_bar(t)`` of :mod:`nagui.predictor.noise` (t in
+Both schedules use the cosine ``alpha_bar(t)`` of :mod:`nagui.noise_schedule` (t in
 [0, 1]; 1 at t = 0, 0 at t = 1) and are written in the same x0-parameterisation: the
 denoiser predicts a distribution ``p0`` (B, N, K) over each node's clean category, and
 :meth:`step` draws x_s (s < t) from the schedule's posterior given x_t and ``p0``. So
@@ -20,7 +20,7 @@ import math
 import torch
 from torch.nn import functional as F
 
-from ..predictor.noise import alpha_bar
+from ..noise_schedule import alpha_bar
 
 
 class CategoricalSchedule:

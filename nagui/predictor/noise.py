@@ -1,24 +1,18 @@
 """Noise for the noise-aware predictor: the marginal of a discrete diffusion over op types.
 
 At noise level t in [0, 1] each of the 6 op nodes keeps its op with weight
-``alpha_bar(t)`` and is otherwise uniform over the 5 ops; input and output nodes never
+``alpha_bar(t)`` (:mod:`nagui.noise_schedule`, the diffusion's own) and is otherwise uniform over the 5 ops; input and output nodes never
 change. ``t = 0`` is the clean one-hot, ``t = 1`` pure noise (uniform over ops).
 """
 from __future__ import annotations
 
-import math
-
 import torch
 
+from ..noise_schedule import alpha_bar
 from ..space import NODE_TYPES, OPS
 from .encoding import OP_NODES
 
 OP_TYPE_IDS = torch.tensor([NODE_TYPES.index(op) for op in OPS])
-
-
-def alpha_bar(t: torch.Tensor) -> torch.Tensor:
-    """Cosine schedule: 1 at t = 0, 0 at t = 1."""
-    return torch.cos(t.clamp(0, 1) * math.pi / 2) ** 2
 
 
 def uniform_ops(shape_prefix: tuple[int, ...]) -> torch.Tensor:

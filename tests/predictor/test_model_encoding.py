@@ -6,7 +6,8 @@ import torch
 
 from nagui.predictor.encoding import DEAD, FEATURES, NUM_TYPES, encode, encode_indices
 from nagui.predictor.model import CellGNN, ModelConfig
-from nagui.predictor.noise import alpha_bar, sample_noisy, soft_marginal
+from nagui.noise_schedule import alpha_bar
+from nagui.predictor.noise import sample_noisy, soft_marginal
 from nagui.space import NODE_TYPES, Arch, prune
 
 DEAD_CONV = Arch.from_str("|nor_conv_3x3~0|+|avg_pool_3x3~0|none~1|+|skip_connect~0|none~1|nor_conv_1x1~2|")
