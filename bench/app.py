@@ -187,6 +187,26 @@ def page_switches(pg, url: str, rounds: int) -> dict:
             "all": stats([x for v in settled.values() for x in v])}
 
 
+def deploy_run(epochs: int, profile: int, name: str = "bench app") -> tuple[float, float]:
+    """A small super-network for Deploy in the current user data dir: the quick preset's
+    recipe at 8 channels and 2 cell slots per stage (the preset's own 16 x 1 slot leaves no
+    cell to switch off by hand), 200 images per class, trained for ``epochs`` and profiled
+    on ``profile`` masks. Timings do not depend on how well it is trained. Returns the
+    (training, profiling) seconds."""
+    from nagui.data import Benchmark
+    from nagui.runs import RunStore
+    from nagui.workflows.supernet_runs import create_run, profile_run, train_run
+
+    store, t0 = RunStore(), time.perf_counter()
+    run = create_run(store, SUPER_CELL, preset="quick", slots=(2, 2, 2), channels=8,
+                     train_overrides={"epochs": epochs, "train_per_class": 200}, name=name)
+    run = train_run(store, run, device="cpu")
+    train_s = round(time.perf_counter() - t0, 1)
+    t0 = time.perf_counter()
+    profile_run(store, run, limit=profile, bench=Benchmark.load())
+    return train_s, round(time.perf_counter() - t0, 1)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--home", help="user data dir to use (default: a fresh temporary one: a true first run)")
@@ -222,20 +242,7 @@ def main(argv=None) -> int:
         say(f"  {out['cold_start_interactive_s']} s to interactive; first generation {out['first_generation_s']} s")
 
         say(f"a quick-preset super-network ({args.epochs} epoch(s), {args.profile} masks profiled) for Deploy ...")
-        from nagui.data import Benchmark
-        from nagui.runs import RunStore
-        from nagui.workflows.supernet_runs import create_run, profile_run, train_run
-
-        store, t0 = RunStore(), time.perf_counter()
-        # 8 channels and 2 cell slots per stage (the quick preset's own is 16 x 1 slot, which leaves
-        # no cell to switch off by hand); 200 images per class: timings do not depend on training
-        run = create_run(store, SUPER_CELL, preset="quick", slots=(2, 2, 2), channels=8,
-                         train_overrides={"epochs": args.epochs, "train_per_class": 200}, name="bench app")
-        run = train_run(store, run, device="cpu")
-        out["supernet_train_s"] = round(time.perf_counter() - t0, 1)
-        t0 = time.perf_counter()
-        profile_run(store, run, limit=args.profile, bench=Benchmark.load())
-        out["supernet_profile_s"] = round(time.perf_counter() - t0, 1)
+        out["supernet_train_s"], out["supernet_profile_s"] = deploy_run(args.epochs, args.profile)
 
         say("restart: the same user data dir ...")
         with running_app(env) as app:

@@ -15,22 +15,19 @@ end, and the median of the first quarter after the warm-up against the last quar
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
 LABELS = ["Max latency here (ms)", "Max FLOPs (M)"]
 
 
 def app_helpers():
     """bench/app.py's in-page timing helpers (ARM_JS, slider, idle, stats)."""
-    spec = importlib.util.spec_from_file_location("bench_app", HERE / "app.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    from nagui.cli.bench import bench_module
+
+    return bench_module("app.py")
 
 
 def rss_mb(pid: int) -> float:

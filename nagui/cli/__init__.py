@@ -14,7 +14,8 @@
                                       the super-network: choose its super-cell, train it once, measure,
                                       pick and export sub-networks, package a trained run
     nagui bench NAME                  run a benchmark script from bench/ (flops, latency, predictor, generate,
-                                      supernet, search, talk-table, app, pipeline, screenshots, load, cli)
+                                      supernet, search, talk-table, app, pipeline, screenshots, load, cli,
+                                      session)
     nagui models status|ship          the default models: cached / shipped in assets/models; remake the shipped ones
     nagui app [--port N]              start the Streamlit app (binds 127.0.0.1 unless --address says otherwise)
 

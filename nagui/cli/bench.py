@@ -11,7 +11,19 @@ from .common import UsageError
 BENCH_SCRIPTS = {"flops": "flops_vs_naslib.py", "latency": "latency_cells.py", "predictor": "predictor.py",
                  "generate": "generate.py", "supernet": "supernet.py", "search": "search.py", "talk-table": "talk_table.py",
                  "app": "app.py", "pipeline": "pipeline.py", "screenshots": "screenshots.py", "load": "load.py",
-                 "cli": "cli.py"}
+                 "cli": "cli.py", "session": "session.py"}
+
+
+def bench_module(file: str):
+    """A script of bench/ loaded as a module, for one benchmark to reuse another's helpers
+    (bench/ is not a package, and its app.py must not shadow the repo's app.py)."""
+    import importlib.util
+
+    path = REPO_ROOT / "bench" / file
+    spec = importlib.util.spec_from_file_location(f"nagui_bench_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def cmd_bench(args) -> int:

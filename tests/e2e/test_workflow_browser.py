@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from browser_helpers import no_exceptions, screenshot
 
+from nagui.page_probes import CLEAR_PX, CLEARANCE_JS, HAS_TRACES_JS, META_JS, POINT_JS, click_point, plot_with
 from nagui.space import EDGES
 
 pytestmark = pytest.mark.e2e
@@ -13,45 +14,9 @@ pytestmark = pytest.mark.e2e
 PAGES = {"home": "Home", "search_space": "Search space", "predictor": "Predictor", "generate": "Generate",
          "supernet": "Supernet", "deploy": "Deploy", "benchmarks": "Benchmarks"}
 
-# Pixel position (in the page) of point i of the named trace of the plot `el`, and its customdata.
-POINT_JS = """([el, name, i]) => {
-  const tr = el._fullData.find(t => t.name === name);
-  if (!tr) return null;
-  const xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis, bb = el.getBoundingClientRect();
-  return {x: bb.left + xa._offset + xa.l2p(tr.x[i]), y: bb.top + ya._offset + ya.l2p(tr.y[i]),
-          id: tr.customdata[i], n: tr.x.length};
-}"""
-META_JS = "(el) => el.data.map(t => ({name: t.name, meta: t.meta || null}))"
-# Pixel distance from point i of the named trace to the nearest point of any other drawn trace.
-CLEARANCE_JS = """([el, name, i]) => {
-  const xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis;
-  const tr = el._fullData.find(t => t.name === name), px = xa.l2p(tr.x[i]), py = ya.l2p(tr.y[i]);
-  let best = Infinity;
-  for (const t of el._fullData) {
-    if (!t.x || t.visible === false) continue;
-    for (let j = 0; j < t.x.length; j++) {
-      if (t === tr && j === i) continue;
-      const d = Math.hypot(xa.l2p(t.x[j]) - px, ya.l2p(t.y[j]) - py);
-      if (d < best) best = d;
-    }
-  }
-  return best;
-}"""
-HAS_TRACES_JS = """(names) => names.every(n => [...document.querySelectorAll('.js-plotly-plot')]
-  .some(el => el.data && el.data.some(t => t.name === n)))"""
-
 
 def metric(pg, label: str):
     return pg.locator('[data-testid="stMetric"]').filter(has_text=label).locator('[data-testid="stMetricValue"]')
-
-
-def plot_with(pg, trace_name: str):
-    """The Plotly element that has a trace named ``trace_name`` (waits until it is drawn)."""
-    pg.wait_for_function(HAS_TRACES_JS, arg=[trace_name], timeout=60_000)
-    for el in pg.locator(".js-plotly-plot").element_handles():
-        if pg.evaluate("([el, n]) => !!el.data && el.data.some(t => t.name === n)", [el, trace_name]):
-            return el
-    return None
 
 
 def test_every_page_renders_with_a_screenshot(server, open_page):
@@ -92,15 +57,8 @@ def test_click_a_generated_point_shows_its_dag(server, open_page, bench):
                   != int(pg.evaluate(POINT_JS, [scatter, "generated", i])["id"])]
     assert candidates, "the generated set has no point that is not the first of its class"
     _, i = max(candidates)
-    p = pg.evaluate(POINT_JS, [scatter, "generated", i])
-    pg.mouse.move(p["x"] - 30, p["y"] - 30)
-    pg.mouse.down()
-    pg.mouse.move(p["x"] + 30, p["y"] + 30, steps=5)
-    pg.mouse.up()
-    pg.wait_for_timeout(500)
-    chosen = pg.evaluate(POINT_JS, [scatter, "generated", i])
-    assert pg.evaluate(CLEARANCE_JS, [scatter, "generated", i]) > 6, "zooming in did not single the point out"
-    pg.mouse.click(chosen["x"], chosen["y"])
+    chosen = click_point(pg, "generated", i)
+    assert chosen["clearance"] > CLEAR_PX, "zooming in did not single the point out"
     expect(pg.get_by_role("heading", name=f"Cell #{chosen['id']}")).to_be_visible(timeout=30_000)
     arch = bench.lookup(int(chosen["id"]))["arch"]
     expect(pg.get_by_text(arch, exact=False).first).to_be_visible()
