@@ -25,7 +25,7 @@ how_it_works("deploy")
 runs = [r for r in supernet_runs(store) if stage_of(r) == "profiled"]
 if not runs:
     st.info("No trained and profiled super-network yet. Train one on the **Supernet** page, or press **Build "
-            "everything missing** on the **Home** page (the quick preset takes about 9 minutes on 2 CPU cores).")
+            "everything missing** on the **Home** page (the quick preset takes about 12 minutes on 2 CPU cores).")
     st.stop()
 ids = [r.id for r in runs]
 if st.session_state.get("dep_run") not in ids:
