@@ -7,6 +7,8 @@ import json
 import os
 import tempfile
 from pathlib import Path
+# safetensors (and with it torch) is imported inside the functions that use it: `nagui --help`
+# imports this module and stays fast without torch.
 
 MAX_META_BYTES = 16 * 2**20        # a description larger than this is not one of ours
 

@@ -13,6 +13,8 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from .objectives import Objective
+# pymoo is imported inside the functions that use it: `nagui --help` imports this module and
+# stays fast.
 
 REFERENCE = 1.1
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .checkpoint_files import write_atomically
+from .data.sources import user_data_dir
 from .errors import NaguiError
 from .tasks import Cancelled
 
@@ -77,8 +78,6 @@ def confined(folder: Path, name: str) -> Path:
 
 
 def default_root() -> Path:
-    from .measure.cache import user_data_dir
-
     return user_data_dir() / "runs"
 
 

@@ -75,6 +75,41 @@ def test_the_noise_schedule_is_defined_once_below_the_diffusion_engine_and_the_p
     assert "predictor.noise" not in schedule_imports and "noise_schedule" in schedule_imports
 
 
+def _loaded_by(imports: str) -> set[str]:
+    """The nagui modules that importing ``imports`` loads."""
+    code = f"import sys, {imports}; print(' '.join(m for m in sys.modules if m.split('.')[0] == 'nagui'))"
+    return set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True).stdout.split())
+
+
+def test_imports_sit_at_the_top_unless_deferred_for_a_fast_start_or_said_why():
+    """Issue #18: an import inside a function is allowed in a module that `nagui --help` or the
+    app's Home page loads, when the module says so (its deferred imports keep the help and
+    the first page fast, without torch), or where the import's own line says why."""
+    help_closure = _loaded_by("nagui.cli")
+    # what the Home page imports, and what its stage_status() imports on its first run
+    home_closure = _loaded_by("nagui.data, nagui.runs, nagui.tasks, nagui.workflows.pipeline, nagui.viz.pipeline, "
+                              "nagui.workflows.supernet_runs")
+    offenders = []
+    for path in SOURCES:
+        name = ".".join(("nagui",) + path.relative_to(PACKAGE).with_suffix("").parts).removesuffix(".__init__")
+        text = path.read_text()
+        lines = text.splitlines()
+        for node in ast.walk(ast.parse(text)):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for inner in ast.walk(node):
+                if not isinstance(inner, (ast.Import, ast.ImportFrom)):
+                    continue
+                if (name in help_closure and "nagui --help" in text) or (name in home_closure
+                                                                          and "the Home page" in text):
+                    continue
+                if "#" in lines[inner.lineno - 1] and "deferred" in lines[inner.lineno - 1]:
+                    continue
+                offenders.append(f"{name}:{inner.lineno} {lines[inner.lineno - 1].strip()}")
+    assert offenders == []
+
+
 def test_no_module_decides_an_objective_kind_by_its_name_prefix():
     """Whether a column is a latency, an accuracy or a cost is asked of nagui.objectives."""
     roots = [PACKAGE, PACKAGE.parent / "app_pages"]

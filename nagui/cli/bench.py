@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import runpy
 import sys
 
@@ -17,8 +18,6 @@ BENCH_SCRIPTS = {"flops": "flops_vs_naslib.py", "latency": "latency_cells.py", "
 def bench_module(file: str):
     """A script of bench/ loaded as a module, for one benchmark to reuse another's helpers
     (bench/ is not a package, and its app.py must not shadow the repo's app.py)."""
-    import importlib.util
-
     path = REPO_ROOT / "bench" / file
     spec = importlib.util.spec_from_file_location(f"nagui_bench_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)

@@ -21,6 +21,7 @@ Columns follow ``<metric>@<dataset or device>`` (see :data:`COLUMN_DOCS`):
 """
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 from dataclasses import dataclass, field
@@ -31,12 +32,15 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from .. import objectives
 from ..objectives import computed_columns, computed_kinds
 from ..pareto import true_front
-from ..space import Arch, InvalidArchError, is_output_connected, iso_key
+from ..space import Arch, InvalidArchError, canonical, is_output_connected, iso_key, nb201
 from . import table_cache
 from .manifest import NB201_FILES
 from .sources import DataError, resolve_data_dir, verified_path
+
+# torch is imported inside _read_latency only: `nagui --help` imports this module and stays fast.
 
 log = logging.getLogger(__name__)
 
@@ -217,11 +221,6 @@ def _table_code() -> list[Path]:
     """The source files whose code decides the table's contents (its cache key): the
     builder, the canonical form, and every computed kind's registry and function (a kind
     registered at run time, from another module, changes the key too)."""
-    import inspect
-
-    from .. import objectives
-    from ..space import canonical, nb201
-
     files = [Path(__file__), Path(objectives.__file__), Path(canonical.__file__), Path(nb201.__file__)]
     for kind in computed_kinds():
         source = inspect.getsourcefile(kind.compute)

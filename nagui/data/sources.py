@@ -40,6 +40,12 @@ class DataError(NaguiError, RuntimeError):
     """Data missing, corrupt or unreadable; the message names the file and the fix."""
 
 
+def user_data_dir() -> Path:
+    """``$XDG_DATA_HOME/nagui`` (default ``~/.local/share/nagui``): runs, models, measurements."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "nagui"
+
+
 def cache_data_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "nagui" / "data"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..data.benchmark import DEVICES
 from ..errors import NaguiError
 from ..space import OPS
 
@@ -29,8 +30,6 @@ class InfeasibleConstraintsError(NaguiError, ValueError):
 
 def parse_latency_limit(text: str) -> tuple[str, float]:
     """``"raspi4=5"`` -> ("raspi4", 5.0) (ms)."""
-    from ..data.benchmark import DEVICES
-
     device, sep, value = str(text).partition("=")
     device = device.strip()
     if not sep or not device:

@@ -14,12 +14,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..data.sources import user_data_dir
 from ..objectives import Objective
+from ..problem import Problem
 from ..progress import Report, logged
+from ..shipped_models import provide
 from .constraints import Constraints
 from .evaluate import generation_metrics
 from .model import DiffusionModel, DiffusionTrainConfig
-from ..problem import Problem
 from .problem import PredictorSpec, accuracy_predictor, build_guidance
 from .sampler import Sampler, Samples
 from .tables import CellTables
@@ -29,8 +31,6 @@ _logged = logged(log)
 
 
 def default_model_dir(config: DiffusionTrainConfig = DiffusionTrainConfig()) -> Path:
-    from ..measure.cache import user_data_dir
-
     return user_data_dir() / "models" / f"diffusion-{config.schedule}-{config.train_set}-s{config.seed}"
 
 
@@ -53,8 +53,6 @@ def load_or_train(path: str | Path | None = None, config: DiffusionTrainConfig =
     load is an error, never silently replaced."""
     path = Path(path) if path else default_model_dir(config)
     if path == default_model_dir(config):
-        from ..shipped_models import provide
-
         provide(path)
     if (path / "diffusion.json").exists() or (path / "denoiser.safetensors").exists():
         return DiffusionModel.load(path)

@@ -21,6 +21,7 @@ import torch
 
 from ..objectives import Objective
 from ..predictor.encoding import FEATURES, NUM_NODES
+from ..predictor.output_cache import cached_outputs
 from ..space import NODE_TYPES, OPS, flat_index
 
 _OP_TYPE = torch.tensor([NODE_TYPES.index(op) for op in OPS])
@@ -72,8 +73,6 @@ class PredictorObjective:
         """Every head on these cells, computed once per predictor and set of cells and kept
         on disk (:mod:`nagui.predictor.output_cache`): calibrating on all 15,625 cells is
         then a file read for every later call with the same guiding predictor."""
-        from ..predictor.output_cache import cached_outputs
-
         x = soft_cell_encoding(torch.nn.functional.one_hot(cells, k).float())
         t = torch.zeros(x.shape[0])
         out = cached_outputs(self.predictor.members, x,

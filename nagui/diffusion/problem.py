@@ -17,8 +17,12 @@ from typing import Sequence
 import numpy as np
 
 from ..data.benchmark import DATASETS, column
+from ..data.sources import user_data_dir
+from ..predictor.ensemble import CheckpointError, Predictor, TrainConfig
+from ..predictor.transfer import adapt, pretrain
 from ..problem import Problem, ProblemError
 from ..progress import Report, logged
+from ..shipped_models import provide
 from ..space import Arch
 from .constraints import Constraints
 from .guidance import Guidance
@@ -49,8 +53,6 @@ class PredictorSpec:
 
 
 def _cache_dir(kind: str, payload: dict, root: Path | None) -> Path:
-    from ..measure.cache import user_data_dir
-
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
     return (Path(root) if root else user_data_dir() / "models") / f"{kind}-{digest}"
 
@@ -63,9 +65,6 @@ def accuracy_predictor(bench, dataset: str, spec: PredictorSpec = PredictorSpec(
     (never the target's), then adapted on ``k`` random target cells (counted as queries).
     all: fitted on every cell's target accuracy (an upper bound, not a search).
     Pretrained/fitted models are cached on disk (``cache_root``, default the user data dir)."""
-    from ..predictor.ensemble import CheckpointError, Predictor, TrainConfig
-    from ..predictor.transfer import adapt
-
     target = column("test_acc", dataset)
     table = bench.table
     archs = bench.archs
@@ -93,8 +92,6 @@ def accuracy_predictor(bench, dataset: str, spec: PredictorSpec = PredictorSpec(
 def pretrained_predictor_dir(dataset: str, spec: PredictorSpec = PredictorSpec(), cache_root: Path | None = None,
                              cells: int = 15625) -> Path:
     """Where :func:`pretrained_predictor` caches the transfer base for ``dataset``."""
-    from ..predictor.ensemble import TrainConfig
-
     config = TrainConfig(members=spec.members, epochs=spec.epochs, seed=0)
     sources = [column("test_acc", d) for d in DATASETS if d != dataset]
     payload = {"kind": "pretrain", "sources": sources, "cells": min(spec.pretrain_cells, cells), **asdict(config)}
@@ -105,10 +102,6 @@ def pretrained_predictor(table, dataset: str, spec: PredictorSpec = PredictorSpe
                          say: Report = _logged):
     """The transfer base: a noise-aware ensemble pretrained on the OTHER datasets' test
     accuracies of ``spec.pretrain_cells`` cells (never ``dataset``'s); cached on disk."""
-    from ..predictor.ensemble import CheckpointError, Predictor, TrainConfig
-    from ..predictor.transfer import pretrain
-
-    from ..shipped_models import provide
 
     config = TrainConfig(members=spec.members, epochs=spec.epochs, seed=0)
     sources = [column("test_acc", d) for d in DATASETS if d != dataset]

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..data.benchmark import DEVICES
 from ..objectives import Objective, computed_columns, computed_kinds
+from ..predictor.device import device_basis
 from ..space.cell_space import NB201CellSpace
 
 
@@ -55,9 +57,6 @@ class CellTables:
     def filled_latency(self, device: str) -> np.ndarray:
         """Latency on ``device`` with the table's missing values (artefacts) filled by a
         regression on the other devices (for guidance only; constraints use the raw column)."""
-        from ..data.benchmark import DEVICES
-        from ..predictor.device import device_basis
-
         key = f"latency@{device}:filled"
         if key not in self._columns:
             if device not in DEVICES:

@@ -15,8 +15,11 @@ import time
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from ..space import Arch
+import onnxruntime
+
+from ..data.sources import user_data_dir
 from ..progress import Report, quiet
+from ..space import Arch
 from .latency import LatencyConfig, measure_latency
 
 SCHEMA = """
@@ -30,11 +33,6 @@ CREATE TABLE IF NOT EXISTS latency (
     PRIMARY KEY (arch, setting)
 )
 """
-
-
-def user_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "nagui"
 
 
 def default_cache_path() -> Path:
@@ -53,8 +51,6 @@ def cpu_name() -> str:
 
 def setting_key(config: LatencyConfig) -> str:
     """What makes two measurements comparable: machine, runtime and run shape."""
-    import onnxruntime
-
     return json.dumps({"cpu": cpu_name(), "cores": os.cpu_count(), "onnxruntime": onnxruntime.__version__,
                        "threads": config.threads, "batch_size": config.batch_size, "input_hw": config.input_hw},
                       sort_keys=True)

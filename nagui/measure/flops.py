@@ -28,6 +28,7 @@ from __future__ import annotations
 import warnings
 
 import torch
+from thop import profile
 from torch import nn
 
 from ..nets import build_network
@@ -61,8 +62,6 @@ NB201_COUNT_RULES = {nn.ReLU: _relu, nn.BatchNorm2d: _batchnorm, nn.AvgPool2d: _
 
 def thop_cost_of_module(net: nn.Module, input_hw: int = 32) -> Cost:
     """Count one module with thop and the NB201 rules; per image (batch 1)."""
-    from thop import profile
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         net = net.eval()

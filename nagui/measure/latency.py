@@ -13,6 +13,8 @@ import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import onnx
+import onnxruntime as ort
 import torch
 from torch import nn
 
@@ -80,8 +82,6 @@ def export_onnx(net: nn.Module, input_hw: int = 32, batch_size: int = 1, dynamic
 
 
 def ort_session(model_bytes: bytes, threads: int = 1):
-    import onnxruntime as ort
-
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
@@ -125,8 +125,6 @@ class LatencyReport:
 def measure_latency(arch: Arch | str, net_config: NetConfig = NetConfig(),
                     config: LatencyConfig = LatencyConfig()) -> LatencyReport:
     """Export the pruned network, time it in onnxruntime, and time the same network eagerly."""
-    import onnx
-
     net = build_network(arch, net_config, pruned=True)
     start = time.perf_counter()
     model_bytes = export_onnx(net, config.input_hw, config.batch_size)

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..nets.nb201_net import build_network
 from ..space import Arch, NetConfig
 
 PROXIES = ("synflow", "jacov", "nwot")
@@ -85,8 +86,6 @@ def nwot(model: nn.Module, images: torch.Tensor) -> float:
 def cell_proxies(arch: Arch | str, images: torch.Tensor, config: NetConfig = NetConfig(), seed: int = 0,
                  names: tuple[str, ...] = PROXIES) -> dict[str, float]:
     """The proxies ``names`` of ``arch``'s pruned network with random weights (seeded) on ``images``."""
-    from ..nets.nb201_net import build_network
-
     unknown = [n for n in names if n not in PROXIES]
     if unknown:
         raise ValueError(f"unknown proxies {unknown}; choose from {PROXIES}")

@@ -32,6 +32,7 @@ import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from statistics import NormalDist
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -89,8 +90,6 @@ class Prediction:
         """Central ``level`` interval (Gaussian in modelled units; calibrated at 90%)."""
         if not 0 < level < 1:
             raise ValueError(f"level must be in (0, 1), got {level}")
-        from statistics import NormalDist
-
         z = NormalDist().inv_cdf(0.5 + level / 2)
         j = self._col(objective)
         kind = self._transforms[j]

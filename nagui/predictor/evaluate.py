@@ -16,11 +16,16 @@ from typing import Sequence
 
 import numpy as np
 from scipy.stats import kendalltau, spearmanr
+from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
 
 from ..data import Benchmark, column
-from ..space import OPS, Arch
+from ..data.benchmark import DEVICES
+from ..measure.cache import measure_cells
+from ..measure.latency import LatencyConfig
 from ..progress import Report, logged
+from ..space import OPS, Arch
 from . import units
+from .device import LOCAL, DeviceHead, device_basis
 from .ensemble import Predictor, TrainConfig
 from .transfer import adapt, naive_transfer_score, pretrain
 
@@ -42,8 +47,6 @@ def onehot_features(archs: Sequence[Arch]) -> np.ndarray:
 
 
 def tree_baselines(x_train: np.ndarray, y_train: np.ndarray, x_all: np.ndarray, seed: int) -> dict[str, np.ndarray]:
-    from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
-
     ok = np.isfinite(y_train)
     out = {}
     for name, model in (("gbt_onehot", GradientBoostingRegressor(random_state=seed)),
@@ -199,11 +202,6 @@ def run_transfer(bench: Benchmark, dataset: str, sources: Sequence[str], ks: Seq
 def run_local(bench: Benchmark, ks: Sequence[int], test_cells: int, seed: int = 0, latency_config=None,
               cache=None, say: Report = _logged) -> list[dict]:
     """``latency@local``: measure max(ks) + test_cells cells here (cached), adapt from k, score on the test cells."""
-    from ..measure.cache import measure_cells
-    from ..measure.latency import LatencyConfig
-    from ..data.benchmark import DEVICES
-    from .device import LOCAL, DeviceHead, device_basis
-
     table, archs = bench.table, _all_archs(bench)
     connected = np.nonzero(table["output_connected"].to_numpy())[0]
     rng = np.random.default_rng(5000 + seed)

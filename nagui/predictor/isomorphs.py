@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
+from scipy.sparse import csr_matrix
 
 from ..space import OPS, Arch, iso_key
 from ..space.flat import place_values
@@ -69,8 +70,6 @@ def class_members(archs: Sequence[Arch], cap: int = 8):
     """For class-mean predictions, one batch of cells to run: ``indices`` (u, 6) holds every
     cell of ``archs`` and up to ``cap`` members of each one's class; ``average`` is a sparse
     (n, u) matrix taking each cell's class mean and ``own`` (n,) each cell's position."""
-    from scipy.sparse import csr_matrix
-
     class_of, members = _classes()
     cells = np.array([_row(a) for a in archs], dtype=int)
     chosen = {int(c): members[c][:cap] for c in np.unique(class_of[cells])}

@@ -20,9 +20,15 @@ Candidates, as in BANANAS: every one-op mutation of the ``parents`` best trained
 from __future__ import annotations
 
 import numpy as np
+import torch
+from scipy.stats import norm
 
-from ..pareto import Objective, to_minimisation
+from ..pareto import Objective, non_dominated, to_minimisation
+from ..predictor.encoding import encode_indices
+from ..predictor.ensemble import Predictor, TrainConfig
 from ..problem import Problem
+from ..space import Arch
+from .mo_rea import _ranks
 from .strategy import SearchContext
 
 ACQUISITIONS = ("ei", "ucb")
@@ -30,8 +36,6 @@ ACQUISITIONS = ("ei", "ucb")
 
 def expected_improvement(mu: np.ndarray, sd: np.ndarray, best: float) -> np.ndarray:
     """E[max(y - best, 0)] for y ~ N(mu, sd) (maximisation)."""
-    from scipy.stats import norm
-
     sd = np.maximum(sd, 1e-9)
     z = (mu - best) / sd
     return (mu - best) * norm.cdf(z) + sd * norm.pdf(z)
@@ -66,8 +70,6 @@ class BayesianOptimisation:
     def _candidates(self) -> np.ndarray:
         rows = np.array(list(self.trained), dtype=np.int64)
         if self.problem.multi:
-            from .mo_rea import _ranks
-
             acc = np.array([self.trained[int(r)] for r in rows])
             f = np.concatenate([-acc[:, None], self.costs[rows]], axis=1)
             order = np.lexsort((-acc, _ranks(np.where(np.isfinite(f), f, 1e12))))
@@ -81,11 +83,6 @@ class BayesianOptimisation:
 
     def _member_predictions(self, candidates: np.ndarray) -> np.ndarray:
         """(M, n) accuracy of each candidate predicted by each ensemble member."""
-        import torch
-
-        from ..predictor.encoding import encode_indices
-        from ..predictor.ensemble import Predictor, TrainConfig
-        from ..space import Arch
 
         rows = list(self.trained)
         values = np.array([self.trained[r] for r in rows])
@@ -117,8 +114,6 @@ class BayesianOptimisation:
 
     def _parego(self, preds: np.ndarray, candidates: np.ndarray) -> list[int]:
         """Positions in ``candidates`` of the batch, one random weight vector each."""
-        from ..pareto import non_dominated
-
         seen = np.array(list(self.trained), dtype=np.int64)
         acc_seen = np.array([self.trained[int(i)] for i in seen])
         with np.errstate(divide="ignore", invalid="ignore"):

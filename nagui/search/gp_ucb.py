@@ -22,9 +22,11 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
-from .cells import NUM_OPS
 from ..problem import Problem
+from .cells import NUM_OPS
 from .strategy import SearchContext, require_single_objective
 
 
@@ -47,9 +49,6 @@ class GPUCB:
         self.order = rng.permutation(len(self.cells)).tolist()
 
     def _model(self):
-        from sklearn.gaussian_process import GaussianProcessRegressor
-        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
-
         kernel = ConstantKernel(1.0, (1e-2, 1e2)) * Matern(length_scale=np.full(self.features.shape[1], 2.0),
                                                            length_scale_bounds=(0.1, 100.0), nu=2.5) \
             + WhiteKernel(0.1, (1e-4, 1.0))

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..diffusion.guidance import Guidance
+from ..diffusion.objectives import TableObjective
+from ..diffusion.sampler import Sampler
 from ..pareto import Objective, greedy_hypervolume, non_dominated, to_minimisation
 from ..problem import Problem
 from .strategy import SearchContext
@@ -29,8 +32,6 @@ class GuidedDiffusion:
 
     def __init__(self, problem: Problem, rng: np.random.Generator, context: SearchContext,
                  samples: int = 64, scale: float = 100.0, first: int = 10, batch: int = 5):
-        from ..diffusion.objectives import TableObjective
-
         self.model = context.models()["diffusion"]
         self.problem, self.rng, self.samples, self.scale = problem, rng, samples, scale
         self.first, self.batch = first, batch
@@ -47,9 +48,6 @@ class GuidedDiffusion:
         self.trained_classes: set = set()
 
     def _guidance(self, predicted: np.ndarray):
-        from ..diffusion.guidance import Guidance
-        from ..diffusion.objectives import TableObjective
-
         space = self.tables.space
         flat = predicted[self.tables.table_row]                                   # space order
         acc = TableObjective(self.problem.accuracy, flat, space.num_nodes, space.num_categories, log=False)
@@ -57,8 +55,6 @@ class GuidedDiffusion:
 
     def _samples(self, predicted: np.ndarray) -> np.ndarray:
         """Distinct unseen NB201 indices from one guided batch."""
-        from ..diffusion.sampler import Sampler
-
         out = Sampler(self.model).sample(self.samples, self._guidance(predicted),
                                          seed=int(self.rng.integers(2**31 - 1)))
         rows = self.tables.table_row[self.tables.space.flat_index(out.indices).numpy()]

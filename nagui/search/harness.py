@@ -6,15 +6,20 @@ the cells the run itself paid for).
 """
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import time
 from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
 
 from ..data.benchmark import DATASETS, column
+from ..diffusion.generate import load_or_train
 from ..pareto import Objective, hypervolume_ratio, to_minimisation
+from ..problem import Problem
 from .bayes_opt import BayesianOptimisation
 from .bohb import BOHB
 from .cells import CellIndex
@@ -24,7 +29,6 @@ from .local_search import LocalSearch
 from .mo_rea import MultiObjectiveREA
 from .naive_transfer import NaiveTransfer
 from .nsga2 import NSGA2Search
-from ..problem import Problem
 from .problem import BudgetExhausted, Oracle, Query, front_values
 from .random_search import RandomSearch
 from .rea import RegularizedEvolution
@@ -85,8 +89,6 @@ class Trajectory:
 
 def default_models(table, problem: Problem) -> dict:
     """The cached (or shipped) diffusion prior, trained if missing."""
-    from ..diffusion.generate import load_or_train
-
     return {"diffusion": load_or_train()}
 
 
@@ -143,10 +145,8 @@ def _one_thread_each() -> None:
     them: GP-UCB's scikit-learn fits ran 3x slower with two BLAS threads per worker).
     threadpoolctl limits only the libraries loaded when it is called, so scipy's BLAS and
     scikit-learn's OpenMP are loaded first."""
-    import scipy.linalg  # noqa: F401  (loads scipy's OpenBLAS)
-    import sklearn.gaussian_process  # noqa: F401  (loads scikit-learn's OpenMP)
-    import torch
-    from threadpoolctl import threadpool_limits
+    import scipy.linalg  # noqa: F401  (deferred on purpose: loads scipy's OpenBLAS, now)
+    import sklearn.gaussian_process  # noqa: F401  (deferred on purpose: loads scikit-learn's OpenMP, now)
 
     torch.set_num_threads(1)
     threadpool_limits(1)
@@ -165,8 +165,6 @@ def run_many(table, problem: Problem, strategy: str, budget: int, seeds: Sequenc
     """Seeds in parallel over the machine's cores (fork: the table is shared, not copied).
     Torch models load lazily in each worker: with the diffusion prior loaded in the parent
     before the fork, the workers hung here."""
-    import multiprocessing as mp
-
     global _FORKED_JOB
     context = context or make_context(table, problem)
     seeds = list(seeds)

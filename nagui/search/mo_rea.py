@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 
 import numpy as np
+from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
 from ..pareto import Objective, to_minimisation
 from ..problem import Problem
@@ -12,8 +13,6 @@ from .strategy import SearchContext
 
 
 def _ranks(f: np.ndarray) -> np.ndarray:
-    from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
-
     ranks = np.empty(len(f), dtype=np.int64)
     for r, front in enumerate(NonDominatedSorting().do(f)):
         ranks[front] = r

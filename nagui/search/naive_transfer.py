@@ -6,14 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..pareto import non_dominated
+from ..predictor.transfer import naive_transfer_score
 from ..problem import Problem
 from .strategy import FixedOrder, SearchContext
 
 
 def transfer_score(sources: dict[str, np.ndarray]) -> np.ndarray:
     """Mean z-scored 200-epoch test accuracy on the source datasets."""
-    from ..predictor.transfer import naive_transfer_score
-
     final = {k: v for k, v in sources.items() if k.startswith("test_acc@")}
     if not final:
         raise ValueError("naive transfer needs at least one source dataset's test accuracies")

@@ -2,6 +2,15 @@
 from __future__ import annotations
 
 import numpy as np
+from pymoo.algorithms.moo.nsga2 import NSGA2
+from pymoo.core.evaluator import Evaluator
+from pymoo.core.problem import Problem as PymooProblem
+from pymoo.core.termination import NoTermination
+from pymoo.operators.crossover.sbx import SBX
+from pymoo.operators.mutation.pm import PM
+from pymoo.operators.repair.rounding import RoundingRepair
+from pymoo.operators.sampling.rnd import IntegerRandomSampling
+from pymoo.problems.static import StaticProblem
 
 from ..pareto import Objective, to_minimisation
 from ..problem import Problem
@@ -13,14 +22,6 @@ class NSGA2Search:
 
     def __init__(self, problem: Problem, rng: np.random.Generator, context: SearchContext,
                  population: int = 10):
-        from pymoo.algorithms.moo.nsga2 import NSGA2
-        from pymoo.core.problem import Problem as PymooProblem
-        from pymoo.core.termination import NoTermination
-        from pymoo.operators.crossover.sbx import SBX
-        from pymoo.operators.mutation.pm import PM
-        from pymoo.operators.repair.rounding import RoundingRepair
-        from pymoo.operators.sampling.rnd import IntegerRandomSampling
-
         self.problem, self.cells = problem, context.cells
         self.objectives = [Objective.parse(o) for o in problem.objectives]
         self._pymoo_problem = PymooProblem(n_var=6, n_obj=len(problem.objectives), xl=0, xu=4, vtype=int)
@@ -38,9 +39,6 @@ class NSGA2Search:
         return self.cells.index_of(x).tolist()
 
     def tell(self, indices, values) -> None:
-        from pymoo.core.evaluator import Evaluator
-        from pymoo.problems.static import StaticProblem
-
         f = to_minimisation(np.array([[v[o.name] for o in self.objectives] for v in values]), self.objectives)
         f = np.where(np.isfinite(f), f, 1e12)              # a missing latency is never preferred
         pop = self.pending[:len(values)]

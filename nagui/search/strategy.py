@@ -10,10 +10,12 @@ fraction of the cost (:data:`.problem.CHEAP_SHARE`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Callable, Protocol
 
 import numpy as np
 
+from ..diffusion.tables import CellTables
 from .cells import CellIndex
 
 
@@ -44,10 +46,6 @@ class SearchContext:
     def cell_tables(self):
         """The table's columns in the diffusion space's order (built once, shared by runs)."""
         if self._cell_tables is None:
-            from types import SimpleNamespace
-
-            from ..diffusion.tables import CellTables
-
             self._cell_tables = CellTables(SimpleNamespace(table=self.table, op_indices=self.cells.ops))
         return self._cell_tables
 

@@ -19,6 +19,8 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import NaguiError
+# torch and torch_geometric are imported inside to_pyg only: `nagui --help` imports this module
+# and stays fast.
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 # Edges (source node, target node) in the order the official string lists them.

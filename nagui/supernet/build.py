@@ -25,12 +25,21 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..diffusion.generate import GenerateRequest, generate, load_or_train
+from ..diffusion.guidance import Guidance
+from ..diffusion.objectives import TableObjective
+from ..diffusion.problem import PredictorSpec, accuracy_predictor
+from ..diffusion.sampler import Sampler
+from ..diffusion.tables import CellTables
 from ..errors import NaguiError
-from ..progress import Report, logged
 from ..nets.supernet import SuperNetSpec, sub_cell_count
+from ..predictor.encoding import encode
+from ..problem import Problem
+from ..progress import Report, logged
 from ..space import Arch
 from .config import BUILD_STRATEGIES as STRATEGIES
 from .coverage import CoverageScorer
+from .run_folder import write_build
 
 log = logging.getLogger(__name__)
 _logged = logged(log)
@@ -80,8 +89,6 @@ class BuildResult:
 
 def check_request(request: BuildRequest):
     """The request's problem, or BuildError/ProblemError before anything is loaded."""
-    from ..problem import Problem
-
     problem = Problem.parse(request.dataset, request.objectives)
     if len(problem.objectives) != 2:
         raise BuildError(f"a super-network is built for one accuracy and one cost objective, got "
@@ -108,8 +115,6 @@ def predicted_coverage(predictor, tables, problem) -> np.ndarray:
     table lacks it), scored against that member's own predicted front, averaged over
     members. Averaging over members chooses better than scoring the mean prediction
     (CIFAR-10 acc-raspi4: 0.965 vs 0.949 true coverage; see BENCHMARKS.md)."""
-    from ..predictor.encoding import encode
-
     space = tables.space
     cost = problem.costs[0]
     costs = tables.guide_values(cost)
@@ -126,13 +131,6 @@ def build(bench, request: BuildRequest, model, predictor=None, tables=None, devi
     """Generate, assemble or generate directly, rank by predicted coverage, report the truth.
     ``cells`` (arch strings, e.g. a generated set the user made) are assembled instead of
     generating new ones (``assemble`` only)."""
-    from ..diffusion.generate import GenerateRequest, generate
-    from ..diffusion.guidance import Guidance
-    from ..diffusion.objectives import TableObjective
-    from ..diffusion.problem import PredictorSpec, accuracy_predictor
-    from ..diffusion.sampler import Sampler
-    from ..diffusion.tables import CellTables
-
     start = time.perf_counter()
     problem = check_request(request)
     tables = tables or CellTables(bench)
@@ -184,9 +182,6 @@ def build_into(folder, bench, request: BuildRequest, preset: str, *, device: str
     """Build (:func:`build`) and write the run folder's ``build.json``: the one build step
     both ``nagui supernet build`` and the app's :func:`nagui.workflows.supernet_runs.build_run`
     take. ``model`` is the diffusion prior (loaded or trained when None)."""
-    from ..diffusion.generate import load_or_train
-    from .run_folder import write_build
-
     check_request(request)
     model = model or load_or_train(device=device, say=say)
     result = build(bench, request, model, device=device, say=say, cells=cells)

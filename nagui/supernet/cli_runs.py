@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 from ..progress import printed
+# The commands' machinery (torch, the profiler, the run store and the app's workflows) is imported
+# inside the functions that use it: `nagui --help` imports this module and stays fast.
 
 _say = printed(seconds=2)   # progress and summaries on stderr, a line with a fraction at most every 2 s
 

@@ -7,6 +7,8 @@ scored.
 """
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
@@ -52,8 +54,6 @@ def batch_stats_accuracy(net: nn.Module, images, batch_size: int = EVAL_BATCH) -
     """Top-1 accuracy (%) with BatchNorm normalising by each test batch's own statistics (no
     running statistics: NB201's one-shot baselines score sub-networks this way). ``net``
     is scored on a copy, so its running statistics stay as they are."""
-    import copy
-
     net = copy.deepcopy(net)
     for m in net.modules():
         if isinstance(m, nn.BatchNorm2d):

@@ -8,11 +8,14 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import onnx
 
 from ..checkpoint_files import read_meta, read_tensors, save_checkpoint, write_atomically
 from ..errors import NaguiError
+from ..measure.latency import export_onnx, ort_session
 from ..nets.supernet import SubNetwork
 from ..space import Arch, InvalidArchError
+from .images import CIFAR10_MEAN, CIFAR10_STD
 
 FORMAT = "nagui-subnetwork-v1"
 CONFIG_NAME, WEIGHTS_NAME, ONNX_NAME = "subnetwork.json", "subnetwork.safetensors", "subnetwork.onnx"
@@ -31,9 +34,6 @@ def export_subnetwork(sub: SubNetwork, out_dir: str | Path, meta: dict, input_hw
     input: shape (the batch axis is free), layout, mean and std, class names. The ONNX
     file takes any batch size and carries the same description in its ``metadata_props``
     (each value a JSON string), so it stands alone without the JSON."""
-    from ..measure.latency import export_onnx
-    from .images import CIFAR10_MEAN, CIFAR10_STD
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     config = {"format": FORMAT, "cell": sub.cell.to_str(), "depth": list(sub.depth),
@@ -49,8 +49,6 @@ def export_subnetwork(sub: SubNetwork, out_dir: str | Path, meta: dict, input_hw
 
 def _with_metadata(onnx_bytes: bytes, config: dict) -> bytes:
     """The ONNX model with every top-level field of ``config`` as a ``metadata_props`` entry (JSON)."""
-    import onnx
-
     model = onnx.load_from_string(onnx_bytes)
     del model.metadata_props[:]
     for key, value in config.items():
@@ -62,8 +60,6 @@ def _with_metadata(onnx_bytes: bytes, config: dict) -> bytes:
 
 def onnx_metadata(onnx_path: str | Path) -> dict:
     """The description an exported ONNX file carries (its ``metadata_props``, decoded)."""
-    from ..measure.latency import ort_session
-
     raw = ort_session(Path(onnx_path).read_bytes()).get_modelmeta().custom_metadata_map
     return {k: json.loads(v) for k, v in raw.items()}
 
@@ -105,8 +101,6 @@ def load_subnetwork(directory: str | Path) -> tuple[SubNetwork, dict]:
 
 def onnx_logits(onnx_path: str | Path, images: np.ndarray) -> np.ndarray:
     """Run an exported ONNX file on normalised (n, 3, H, W) float32 images in one batch."""
-    from ..measure.latency import ort_session
-
     session = ort_session(Path(onnx_path).read_bytes())
     return session.run(None, {session.get_inputs()[0].name: images.astype(np.float32)})[0]
 

@@ -15,11 +15,11 @@ from typing import Iterator
 
 import numpy as np
 import torch
+from PIL import Image, UnidentifiedImageError
 
 from ..checkpoint_files import write_atomically
-from ..data.sources import ENV_VAR, candidate_data_dirs, resolve_data_dir
+from ..data.sources import ENV_VAR, candidate_data_dirs, resolve_data_dir, user_data_dir
 from ..errors import NaguiError
-from ..measure.cache import user_data_dir
 
 IMAGE_FOLDER = "cifar10-jpeg"              # inside the data dir (see nagui.data.sources)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
@@ -115,8 +115,6 @@ def _cache_path(root: Path, split: str, files: list[tuple[Path, int]], limit: in
 
 
 def _decode(path: Path, size: tuple[int, int] | None) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
-
     try:
         with Image.open(path) as im:
             im = im.convert("RGB")

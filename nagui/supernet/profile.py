@@ -12,6 +12,7 @@ come from :mod:`.checkpoint` and :mod:`.training_data`.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sqlite3
@@ -23,6 +24,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import torch
+from scipy.stats import kendalltau
 
 from ..measure.flops import thop_cost_of_module
 from ..measure.latency import LatencyConfig, export_onnx, ort_latency
@@ -195,8 +197,6 @@ def masks_to_profile(spec: SuperNetSpec, limit: int | None = None, seed: int = 0
     whose pruned cells are identical compute the same network, so one stands for all),
     then shallower variants (the first k slots of each stage on) of the largest cell.
     ``limit`` keeps the largest and smallest masks and a seeded random sample of the rest."""
-    import itertools
-
     full: dict[str, BlockMask] = {}
     for states in itertools.product(*(spec.edge_choices(k) for k in range(len(EDGES)))):
         try:
@@ -229,8 +229,6 @@ def table_accuracy(record: dict, dataset: str = "cifar10") -> float | None:
 
 def kendall_tau(records: Sequence[dict], key: str = "accuracy", truth: str = "table_acc") -> tuple[float, int]:
     """Kendall tau between shared-weight accuracy and the table's over full-depth records."""
-    from scipy.stats import kendalltau
-
     rows = [r for r in records if r.get("full_depth") and r.get(truth) is not None]
     if len(rows) < 3:
         return float("nan"), len(rows)

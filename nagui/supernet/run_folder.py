@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from ..checkpoint_files import write_atomically
+from ..data.sources import user_data_dir
 from ..errors import NaguiError
 from ..nets.supernet import SuperNetSpec
 
@@ -25,8 +26,6 @@ class RunFolderError(NaguiError, ValueError):
 
 
 def default_run_dir() -> Path:
-    from ..measure.cache import user_data_dir
-
     return user_data_dir() / "runs" / "supernet" / "default"
 
 

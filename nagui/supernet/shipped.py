@@ -31,21 +31,32 @@ import time
 import uuid
 from dataclasses import asdict
 from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save
+
+import nagui
+
+from ..data import Benchmark
+from ..diffusion.generate import resolve_device
 from ..progress import Report, quiet
+from ..runs import RunStore
 from .distributed import device_name
-from .shipped_package import (BUILD_NAME, CHECKPOINT_DIR, DEFAULT_NAME, DEFAULT_RECIPE_NOTE, ENV_VAR,
+from .profile import (CACHE_NAME, ProfileCache, Profiler, ProfileSettings, accuracy, kendall_tau, masks_to_profile,
+                      record_line)
+from .run_folder import read_build
+from .select import pareto_set
+from .shipped_package import (BUILD_NAME, CHECKPOINT_DIR, DEFAULT_NAME, DEFAULT_RECIPE_NOTE, ENV_VAR, FP16_TOLERANCE,
                               MAX_PACKAGE_BYTES, META_NAME, PACKAGE_FORMAT, PROFILE_NAME, PROVENANCE_NAME,
-                              SHIPPED_SUPERNET_DIR, WEIGHTS_NAME, FP16_TOLERANCE, ShippedSupernetError, _clean,
-                              _fp16_check, _fp16_tensors, _nan_if_none, _pick, _sha256, _ship_command, _test_images,
-                              _train_command, _write_json, is_shipped, provenance_line, read_profile,
-                              read_provenance, shipped_dir, shipped_run_folder, shipped_supernets, verify_shipped)
+                              SHIPPED_SUPERNET_DIR, WEIGHTS_NAME, ShippedSupernetError, _clean, _fp16_check,
+                              _fp16_tensors, _nan_if_none, _pick, _sha256, _ship_command, _test_images, _train_command,
+                              _write_json, is_shipped, provenance_line, read_profile, read_provenance, shipped_dir,
+                              shipped_run_folder, shipped_supernets, verify_shipped)
+from .train import read_checkpoint_meta
 
 
 def _trained_run(run_dir: Path, name: str) -> tuple[dict, dict]:
     """The build record and checkpoint description of a fully trained run (or why it cannot ship)."""
-    from .run_folder import read_build
-    from .train import read_checkpoint_meta
-
     if not run_dir.is_dir():
         raise ShippedSupernetError(f"no such run folder: {run_dir}")
     if not name or "/" in name or name.startswith(".") or name != name.strip():
@@ -62,8 +73,6 @@ def _trained_run(run_dir: Path, name: str) -> tuple[dict, dict]:
 
 def _write_weights(stage: Path, run_dir: Path, meta: dict, use_fp16: bool) -> dict:
     """The run's weights (fp16 or fp32) and their description into ``stage``; returns the description."""
-    from safetensors.torch import load_file, save
-
     ckpt = stage / CHECKPOINT_DIR
     ckpt.mkdir()
     state = load_file(str(run_dir / CHECKPOINT_DIR / meta["weights"]))
@@ -80,8 +89,6 @@ def _profile_every_mask(profiler, test, eval_split: str, dataset: str, batch_siz
                         progress: Report) -> tuple[list[dict], dict]:
     """One record per distinct mask (the Profiler's measurements plus test-split accuracy)
     and where they were measured."""
-    from .profile import accuracy, masks_to_profile, record_line
-
     masks = masks_to_profile(profiler.spec)
     where = {"accuracy_device": device_name(profiler.device), "latency_device": device_name("cpu"),
              "host": os.uname().nodename}
@@ -112,9 +119,6 @@ def _replace_folder(stage: Path, out: Path) -> None:
 def _provenance(stage: Path, name: str, device, meta: dict, build: dict, shipped_meta: dict, check, recipe_note: str,
                 profile: dict, command: str, started: float) -> dict:
     """Where, when and how the package in ``stage`` was made, and every file's sha256."""
-    import torch
-
-    import nagui
 
     files = sorted(p for p in stage.rglob("*") if p.is_file())
     return {
@@ -147,18 +151,12 @@ def ship_supernet(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None 
     its accuracy on the ``eval_split`` images (all, or ``eval_images`` of them). The
     package is built in a temporary folder and renamed into place; a package over
     ``max_bytes`` is refused."""
-    from ..diffusion.generate import resolve_device
-    from .profile import Profiler, ProfileSettings, kendall_tau
-    from .select import pareto_set
-
     run_dir = Path(run_dir)
     build, meta = _trained_run(run_dir, name)
     out = Path(out_dir) if out_dir is not None else shipped_dir(assets_dir) / name
     device = resolve_device(device)
     settings = settings or ProfileSettings()
     if bench is None:
-        from ..data import Benchmark
-
         bench = Benchmark.load()
     started = time.perf_counter()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -216,9 +214,6 @@ def provide_shipped_supernet(store, assets_dir: str | os.PathLike | None = None,
     its profile settings, so Deploy reads them without measuring. Idempotent; the copy is
     made in a temporary folder and renamed, so racing processes end with one folder and
     one run."""
-    from ..runs import RunStore
-    from .profile import CACHE_NAME, ProfileCache, ProfileSettings
-
     package = _pick(assets_dir, name)
     if package is None:
         return None

@@ -11,6 +11,11 @@ import os
 import shlex
 from pathlib import Path
 
+import torch
+
+from ..nets.supernet import BlockMask, extract_subnetwork
+from .images import class_names, default_image_root, load_image_folder
+from .profile import accuracy, recalibrate_bn
 from .train import SupernetCheckpointError
 
 SHIPPED_SUPERNET_DIR = Path(__file__).resolve().parents[2] / "assets" / "supernet"
@@ -129,9 +134,6 @@ def read_profile(path: str | os.PathLike) -> dict:
 # ------------------------------------------------------------------- what a ship measures and records
 def _test_images(data_root, split: str, cap: int | None):
     """The ``split`` images (all of them, or a class-stratified seeded ``cap``)."""
-    import torch
-
-    from .images import class_names, default_image_root, load_image_folder
 
     root = Path(data_root) if data_root is not None else default_image_root()
     limit = None
@@ -152,10 +154,6 @@ def _fp16_tensors(state: dict) -> dict:
 
 def _fp16_check(profiler, test, batch_size: int) -> dict:
     """Test accuracy of the largest and smallest sub-network with fp32 and fp16-rounded weights."""
-    import torch
-
-    from ..nets.supernet import BlockMask, extract_subnetwork
-    from .profile import accuracy, recalibrate_bn
 
     rounded = copy.deepcopy(profiler.supernet)
     with torch.no_grad():

@@ -2,10 +2,16 @@
 of trained architectures, one line per strategy (mean over seeds, 95% CI band)."""
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from playwright.sync_api import sync_playwright
+
+from ..app_server import CHROMIUM, CHROMIUM_ARGS
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 OURS_COLOR = "#d62728"
@@ -52,8 +58,6 @@ def write_figures(figures: Mapping[str, go.Figure], folder, png: bool = True) ->
     """Each figure as ``folder/<name>.html`` (one shared plotly.min.js beside them, no
     network needed) and, with ``png``, ``<name>.png`` drawn by the system Chromium.
     Returns the files written; PNGs are skipped (and said so) without a browser."""
-    from pathlib import Path
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -68,15 +72,10 @@ def write_figures(figures: Mapping[str, go.Figure], folder, png: bool = True) ->
 
 def html_to_png(pages: Sequence, width: int = 960, height: int = 560) -> list[str]:
     """Screenshots of local HTML figures in headless Chromium (the project's browser)."""
-    import os
-
-    from ..app_server import CHROMIUM, CHROMIUM_ARGS
 
     if not os.path.exists(CHROMIUM):
         raise FileNotFoundError(f"no Chromium at {CHROMIUM} to draw the PNGs (apt-get install -y chromium), "
                                 "or pass --no-png")
-    from concurrent.futures import ThreadPoolExecutor
-
     # in a thread of its own: Playwright's sync API refuses to start in a thread where
     # another sync session (or an asyncio loop) is already running
     with ThreadPoolExecutor(1) as pool:
@@ -84,8 +83,6 @@ def html_to_png(pages: Sequence, width: int = 960, height: int = 560) -> list[st
 
 
 def _screenshots(pages, width: int, height: int, chromium: str, args) -> list[str]:
-    from playwright.sync_api import sync_playwright
-
     out = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=args)

@@ -215,7 +215,7 @@ def _slot_states(spec: "SuperNetSpec", mask) -> tuple[tuple[bool, ...], ...]:
     if mask is None:
         return tuple((True,) * n for n in spec.slots)
     if isinstance(mask, str):
-        from ..nets.supernet import BlockMask
+        from ..nets.supernet import BlockMask  # deferred on purpose: torch only for a mask given as text
         mask = BlockMask.parse(mask)
     slots = tuple(tuple(bool(b) for b in s) for s in mask.slots)
     if len(slots) != len(spec.slots) or any(len(g) != n for g, n in zip(slots, spec.slots)):

@@ -7,8 +7,8 @@ import io
 import re
 from pathlib import Path
 
+from ..data.sources import REPO_ROOT
 from ..runs import RunStore
-
 
 RESULT_FILES = ("summary.csv", "talk_table.md")   # the search benchmark's, the talk table's
 
@@ -16,8 +16,6 @@ RESULT_FILES = ("summary.csv", "talk_table.md")   # the search benchmark's, the 
 def search_result_dirs(store: RunStore) -> list[Path]:
     """Folders holding a ``summary.csv`` from the search benchmark or a ``talk_table.md``:
     ``<runs>/search-bench/*`` and ``bench-search/`` in the checkout (both commands' default --out)."""
-    from ..data.sources import REPO_ROOT
-
     folders = sorted(store.root.joinpath("search-bench").glob("*")) + [REPO_ROOT / "bench-search"]
     return [p for p in folders if any((p / name).is_file() for name in RESULT_FILES)]
 

@@ -16,7 +16,12 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..nets.supernet import BlockMask
 from ..runs import Run
+from ..supernet.export import CONFIG_NAME, ONNX_NAME, WEIGHTS_NAME, export_subnetwork
+from ..supernet.profile import MEASUREMENT_LOCK, table_accuracy
+from ..supernet.select import Limits, select
+from .supernet_runs import live_profiler
 
 SLIDER_METRICS = {"latency_ms": "max", "flops": "max", "accuracy": "min"}
 EXPORT_VERSION = 2   # 2: the ONNX batch axis is free and the file carries its description (1 was remade)
@@ -57,8 +62,6 @@ def accuracy_context(record: dict) -> str:
     """One sentence for a measured sub-network: its shared-weight accuracy, on how many
     images and how noisy, beside the NB201 table's accuracy of the same cell trained alone
     (full-depth sub-networks only: the table has no shallower networks)."""
-    from ..supernet.profile import table_accuracy
-
     acc, n = record["accuracy"], int(record.get("heldout_images") or 0)
     parts = [f"Shared-weight accuracy {acc:.2f}% on {n:,} held-out images (±{accuracy_interval(acc, n):.1f} points, "
              "95%, from the number of images alone)"]
@@ -80,8 +83,6 @@ class Deployment:
     """A trained, profiled super-network run, ready to cut sub-networks from."""
 
     def __init__(self, run: Run, *, data_root=None, bench=None, settings=None):
-        from .supernet_runs import live_profiler
-
         self.run = run
         self.profiler = live_profiler(run, data_root=data_root, bench=bench, settings=settings)
         self.spec = self.profiler.spec
@@ -101,8 +102,6 @@ class Deployment:
                min_accuracy: float | None = None):
         """The most accurate measured mask within the limits (a :class:`Selection`; when none
         fits, its message says which limit to relax and by how much)."""
-        from ..supernet.select import Limits, select
-
         return select(self.records(), Limits(max_latency_ms=max_latency_ms, max_flops=max_flops,
                                              min_accuracy=min_accuracy))
 
@@ -110,15 +109,11 @@ class Deployment:
     @staticmethod
     def busy() -> bool:
         """A sub-network is being measured now (by any session): a new measurement waits."""
-        from ..supernet.profile import MEASUREMENT_LOCK
-
         return MEASUREMENT_LOCK.locked()
 
     def measure(self, mask) -> dict:
         """The mask's record: cached, or measured now (BN recalibration, thop FLOPs,
         onnxruntime latency, held-out accuracy). Adds ``wall_s`` and ``queued``."""
-        from ..nets.supernet import BlockMask
-
         mask = BlockMask.parse(mask, self.spec)  # MaskError names the block to keep
         start = time.perf_counter()
         queued = self.busy()                   # another session's measurement is running: this one waits
@@ -129,9 +124,6 @@ class Deployment:
     def export(self, mask) -> dict[str, Path]:
         """ONNX + safetensors + JSON of the standalone sub-network, in the run folder
         (``export/<hash of the mask>/``; exported once)."""
-        from ..nets.supernet import BlockMask
-        from ..supernet.export import CONFIG_NAME, ONNX_NAME, WEIGHTS_NAME, export_subnetwork
-
         mask = BlockMask.parse(mask, self.spec)
         key = hashlib.sha256(f"{mask.to_str()} {EXPORT_VERSION}".encode()).hexdigest()[:16]
         folder = self.run.file(f"export/{key}")

@@ -13,9 +13,14 @@ from dataclasses import asdict
 
 import numpy as np
 
+from ..diffusion.generate import generate, load_or_train, resolve_device
+from ..diffusion.problem import PredictorSpec, accuracy_predictor
 from ..errors import NaguiError
+from ..problem import Problem
 from ..progress import Report, quiet, within
 from ..runs import Run, RunStore
+from ..search.harness import run_search
+from ..search.problem import front_values
 
 log = logging.getLogger(__name__)
 BASELINES = ("random", "nsga2", "mo-rea", "transfer", "rea")
@@ -41,10 +46,6 @@ def _jsonable(obj):
 
 def baseline_run(table, dataset: str, objectives: str, strategy: str, budget: int, seed: int = 0) -> dict:
     """A baseline search on the same problem with ``budget`` trained architectures."""
-    from ..search.harness import run_search
-    from ..problem import Problem
-    from ..search.problem import front_values
-
     if strategy not in BASELINES:
         raise GenerationError(f"unknown baseline {strategy!r}; choose one of {', '.join(BASELINES)}")
     problem = Problem.parse(dataset, objectives)
@@ -62,8 +63,6 @@ _PREDICTORS_LOCK = threading.Lock()
 def guiding_predictor(bench, dataset: str, spec=None, say: Report = quiet):
     """The guiding accuracy predictor for ``dataset`` (pretrained on the other datasets,
     adapted on k target labels), built once per process and shared by every session."""
-    from ..diffusion.problem import PredictorSpec, accuracy_predictor
-
     spec = spec or PredictorSpec()
     key = (id(bench), dataset, repr(spec))
     with _PREDICTORS_LOCK:
@@ -78,8 +77,6 @@ def run_generation(store: RunStore, bench, request, *, device: str = "auto", bas
     """Generate under ``request`` (a :class:`~nagui.diffusion.generate.GenerateRequest`),
     store the result as a ``generate`` run and return it. ``models`` may carry an already
     loaded ``diffusion`` prior; missing models are provided (shipped) or trained."""
-    from ..diffusion.generate import generate, load_or_train, resolve_device
-
     device = resolve_device(device)
     params = {"dataset": request.dataset, "objectives": request.objectives, "n": request.n,
               "scale": request.scale, "seed": request.seed, "steps": request.steps,

@@ -12,6 +12,8 @@ from typing import Callable
 
 from ..progress import Report, quiet, within
 from ..runs import RunStore
+# The stages' machinery (torch, the trainer, the profiler) is imported inside the functions that
+# use it: the Home page imports this module and draws without waiting for torch.
 
 DEFAULT_DATASET = "cifar10"
 DEFAULT_OBJECTIVES = "test_acc,flops"

@@ -11,6 +11,8 @@ import logging
 
 from ..progress import Report, logged, within
 from ..runs import Run, RunStore
+# The stages' machinery (torch, the trainer, the profiler) is imported inside the functions that
+# use it: the Home page imports this module and draws without waiting for torch.
 
 log = logging.getLogger(__name__)
 KIND = "supernet"
