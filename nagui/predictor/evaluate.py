@@ -56,10 +56,6 @@ def tree_baselines(x_train: np.ndarray, y_train: np.ndarray, x_all: np.ndarray, 
     return out
 
 
-def _all_archs(bench: Benchmark) -> list[Arch]:
-    return [Arch.from_str(s) for s in bench.table["arch"]]
-
-
 def interval_coverage(truth: np.ndarray, lo: np.ndarray, hi: np.ndarray, scored: np.ndarray,
                       higher_is_better: bool, fraction: float = 0.05) -> dict:
     """Share of the ``scored`` cells whose truth lies in [lo, hi]: over all of them, and over
@@ -95,7 +91,7 @@ def run_plain(bench: Benchmark, dataset: str, sizes: Sequence[int], seeds: Seque
     """Fit on ``n`` random cells (per size and seed), score on every other cell. The target
     is ``target`` (any table column, e.g. ``valid_acc@cifar10-valid``) or ``dataset``'s test
     accuracy, predicted together with ``extra_objectives``."""
-    table, archs = bench.table, _all_archs(bench)
+    table, archs = bench.table, list(bench.archs)
     target = target or column("test_acc", dataset)
     if target not in table.columns:
         raise ValueError(f"unknown objective {target!r}; the table's columns are {', '.join(map(str, table.columns))}")
@@ -147,7 +143,7 @@ def run_transfer(bench: Benchmark, dataset: str, sources: Sequence[str], ks: Seq
                  base: Predictor | None = None) -> list[dict]:
     """One pretraining on the source tasks (source labels only), then per seed k random target
     labels. ``base``: adapt this pretrained predictor instead (e.g. the guiding one)."""
-    table, archs = bench.table, _all_archs(bench)
+    table, archs = bench.table, list(bench.archs)
     target = column("test_acc", dataset)
     src_cols = [column("test_acc", s) for s in sources]
     truth = table[target].to_numpy()
@@ -202,7 +198,7 @@ def run_transfer(bench: Benchmark, dataset: str, sources: Sequence[str], ks: Seq
 def run_local(bench: Benchmark, ks: Sequence[int], test_cells: int, seed: int = 0, latency_config=None,
               cache=None, say: Report = _logged) -> list[dict]:
     """``latency@local``: measure max(ks) + test_cells cells here (cached), adapt from k, score on the test cells."""
-    table, archs = bench.table, _all_archs(bench)
+    table, archs = bench.table, list(bench.archs)
     connected = np.nonzero(table["output_connected"].to_numpy())[0]
     rng = np.random.default_rng(5000 + seed)
     chosen = rng.choice(connected, max(ks) + test_cells, replace=False)

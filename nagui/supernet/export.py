@@ -60,8 +60,8 @@ def _with_metadata(onnx_bytes: bytes, config: dict) -> bytes:
 
 def onnx_metadata(onnx_path: str | Path) -> dict:
     """The description an exported ONNX file carries (its ``metadata_props``, decoded)."""
-    raw = ort_session(Path(onnx_path).read_bytes()).get_modelmeta().custom_metadata_map
-    return {k: json.loads(v) for k, v in raw.items()}
+    model = onnx.load(str(onnx_path), load_external_data=False)
+    return {entry.key: json.loads(entry.value) for entry in model.metadata_props}
 
 
 def load_subnetwork(directory: str | Path) -> tuple[SubNetwork, dict]:
