@@ -8,6 +8,8 @@ Streamlit or Playwright; the caller hands in a Playwright page.
 """
 from __future__ import annotations
 
+import time
+
 # Pixel position (in the page) of point i of the named trace of the plot `el`, its data
 # coordinates (dx, dy) and its customdata.
 POINT_JS = """([el, name, i]) => {
@@ -60,12 +62,17 @@ SELECTED_AT_JS = """([dx, dy]) => [...document.querySelectorAll('.js-plotly-plot
 
 
 def plot_with(pg, trace_name: str, timeout_ms: int = 60_000):
-    """The Plotly element that has a trace named ``trace_name`` (waits until it is drawn)."""
-    pg.wait_for_function(HAS_TRACES_JS, arg=[trace_name], timeout=timeout_ms)
-    for el in pg.locator(".js-plotly-plot").element_handles():
-        if pg.evaluate("([el, n]) => !!el.data && el.data.some(t => t.name === n)", [el, trace_name]):
-            return el
-    return None
+    """The Plotly element that has a trace named ``trace_name`` (waits until it is drawn;
+    looks again when a rerun replaced the chart between the wait and the look)."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        pg.wait_for_function(HAS_TRACES_JS, arg=[trace_name], timeout=max(1, (deadline - time.monotonic()) * 1000))
+        for el in pg.locator(".js-plotly-plot").element_handles():
+            if pg.evaluate("([el, n]) => !!el.data && el.data.some(t => t.name === n)", [el, trace_name]):
+                return el
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no chart with a trace named {trace_name!r} within {timeout_ms / 1000:.0f} s")
+        pg.wait_for_timeout(100)
 
 
 def visible_points(pg, trace_name: str) -> list[int]:
