@@ -65,9 +65,10 @@ def scatter(evaluation: dict, objective: str, members: int, focus: bool = True) 
                      "arrayminus": pred[sub] - lo[sub], "thickness": 1, "width": 0, "color": "rgba(228,87,86,0.5)"},
             hovertemplate=HOVER))
     if len(true):
-        # both axes over where the cells are (1st percentile up; focus) or their whole range; wide
+        # both axes over where the cells are (1st percentile or the far-out fence up; focus) or their whole range; wide
         # intervals (e.g. of disconnected cells) may leave the frame
-        lo_v, hi_v = focus_range(np.concatenate([true, pred]), low_percentile=1.0 if focus else 0.0)
+        lo_v, hi_v = focus_range(np.concatenate([true, pred]), low_percentile=1.0 if focus else 0.0,
+                                 fence=3.0 if focus else None)
         fig.add_trace(go.Scatter(x=[lo_v, hi_v], y=[lo_v, hi_v], mode="lines", name="y = x (perfect)",
                                  line={"color": "#31333f", "dash": "dash", "width": 1}, hoverinfo="skip"))
         fig.update_xaxes(range=[lo_v, hi_v])

@@ -138,18 +138,34 @@ def _axis(column: str, axis: str) -> dict:
                            font=dict(color=objective_color(column))), zeroline=False)
 
 
-def focus_range(values, low_percentile: float = 1.0, pad: float = 0.04) -> list[float] | None:
+def focus_range(values, low_percentile: float = 1.0, pad: float = 0.04, fence: float | None = 3.0) -> list[float] | None:
     """An axis range over where ``values`` are: from their ``low_percentile``-th percentile
-    to their maximum, padded by ``pad`` of the span (None when there is no finite value).
-    Accuracies of interest (85-94% on CIFAR-10) then fill the chart instead of a thin band
-    above the 10% of disconnected cells."""
+    (raised to Tukey's far-out fence, ``fence`` interquartile ranges below the first quartile,
+    when that is higher) to their maximum, padded by ``pad`` of the span (None when there is
+    no finite value). Accuracies of interest (85-94% on CIFAR-10) then fill the chart instead
+    of a thin band above the 10% of disconnected cells, even when a few such cells are drawn.
+    ``fence=None`` keeps the percentile alone."""
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     if not len(v):
         return None
     lo, hi = float(np.percentile(v, low_percentile)), float(v.max())
+    if fence is not None:
+        q1, q3 = np.percentile(v, [25, 75])
+        lo = max(lo, float(q1 - fence * (q3 - q1)))
     span = hi - lo or max(abs(hi), 1.0) * 0.01
     return [lo - pad * span, hi + pad * span]
+
+
+def _note_points_below(fig: go.Figure, values: np.ndarray, low: float) -> None:
+    """Say on the chart how many foreground points lie below the focused y range."""
+    below = int(np.sum(np.asarray(values, dtype=float) < low))
+    if below:
+        fig.add_annotation(
+            x=1, y=0, xref="paper", yref="paper", xanchor="right", yanchor="bottom", showarrow=False,
+            text=f"{below} point{'s' if below > 1 else ''} below this range: 'Full range' or autoscale shows "
+                 f"{'them' if below > 1 else 'it'}", font=dict(size=11, color="#6b6b6b"),
+            bgcolor="rgba(255,255,255,0.8)")
 
 
 def _legend_on_top() -> dict:
@@ -166,10 +182,12 @@ def search_space_scatter(table: pd.DataFrame, x: str, y: str, *, front=None, sam
     ring. ``customdata`` of every point is its NB201 index. None leaves a layer out.
     ``one_per_class`` draws one background cell per isomorphism class (lighter to send and draw).
     ``focus`` sets the y range to where the drawn points are (:func:`focus_range` of the
-    generated, baseline and selected points, else of the front; their maximum and the
-    front's on top); ``focus=False`` shows every cell's range."""
+    generated and selected points, else the baseline's, else the front; the baseline's and
+    the front's best on top) and says how many drawn points lie below it; ``focus=False``
+    shows every cell's range."""
     fig = go.Figure()
     shown: list[np.ndarray] = []       # y values of the foreground points (focus)
+    shown_by: list[str] = []           # which layer each of them is
     full_table = table               # the selected cell is looked up here: any member of its class
     if one_per_class and "canonical_id" in table.columns:  # 6,466 points instead of 15,625: a lighter page
         table = table[table["canonical_id"].to_numpy() == _nb201_index(table)]
@@ -189,14 +207,15 @@ def search_space_scatter(table: pd.DataFrame, x: str, y: str, *, front=None, sam
         else:
             trace.update(hovertemplate=_hover(x, y, "true front"))
         fig.add_trace(go.Scattergl(**trace))
-    for points, name, color, symbol in ((baseline, baseline_name, BASELINE_COLOR, "diamond"),
-                                        (samples, "generated", GENERATED_COLOR, "circle")):
+    for points, name, role, color, symbol in ((baseline, baseline_name, "baseline", BASELINE_COLOR, "diamond"),
+                                              (samples, "generated", "generated", GENERATED_COLOR, "circle")):
         if points is None:
             continue
         df = _as_frame(points, x, y, name)
         if not len(df):
             continue
         shown.append(df[y].to_numpy(dtype=float))
+        shown_by.append(role)
         fig.add_trace(go.Scattergl(
             x=df[x].to_numpy(), y=df[y].to_numpy(), mode="markers", name=name,
             customdata=_nb201_index(df),
@@ -210,6 +229,7 @@ def search_space_scatter(table: pd.DataFrame, x: str, y: str, *, front=None, sam
             idx = int(selected)
             sx, sy = _cell_values(full_table, idx, x, y)
         shown.append(np.array([sy], dtype=float))
+        shown_by.append("selected")
         fig.add_trace(go.Scattergl(
             x=[sx], y=[sy], mode="markers", name="selected", customdata=[idx],
             marker=dict(size=22, symbol="circle-open", color=SELECTED_COLOR, line=dict(width=3, color=SELECTED_COLOR)),
@@ -223,12 +243,22 @@ def search_space_scatter(table: pd.DataFrame, x: str, y: str, *, front=None, sam
     )
     front_y = [np.asarray(t.y, dtype=float) for t in fig.data if t.name == "true front"]
     if focus and (shown or front_y):
-        # the foreground's range, the front's best point on top (only the front when nothing else is drawn)
+        # the generated and selected points' range, the front's best point on top (only the
+        # front when nothing else is drawn); a baseline only raises the top, unless it is all
+        # there is: its cheapest Pareto points (10% cells) would otherwise stretch the chart
         best = [np.array([np.nanmax(front_y[0]) if maximise(y) else np.nanmin(front_y[0])])] if front_y else []
-        around = np.concatenate(shown + best) if shown else front_y[0]
+        ours = [v for v, who in zip(shown, shown_by) if who != "baseline"]
+        theirs = [v for v, who in zip(shown, shown_by) if who == "baseline"]
+        if ours:
+            around = np.concatenate(ours + best + [np.array([np.nanmax(v) if maximise(y) else np.nanmin(v)])
+                                                   for v in theirs])
+        else:
+            around = np.concatenate(shown + best) if shown else front_y[0]
         y_range = focus_range(around)
         if y_range is not None:
             fig.update_yaxes(range=y_range)
+            if shown:
+                _note_points_below(fig, np.concatenate(shown), y_range[0])
     return fig
 
 

@@ -1,5 +1,6 @@
 """Objective scatter plots: axis labels, the true front against brute force on the real table, traces."""
 import numpy as np
+import pandas as pd
 import pytest
 
 from nagui.viz import (OBJECTIVE_COLORS, axis_label, direction_hint, maximise, objective_color, search_space_scatter,
@@ -176,3 +177,38 @@ def test_the_y_axis_shows_where_the_points_are_unless_the_full_range_is_asked(be
     assert full.layout.yaxis.range is None                        # plotly's autorange over every cell
     assert focus_range([1.0, float("nan"), 3.0], low_percentile=0.0) == pytest.approx([0.92, 3.08])
     assert focus_range([float("nan")]) is None
+
+
+def test_a_baseline_reaching_the_10_percent_cells_does_not_stretch_the_focused_y_axis(bench):
+    """An NSGA-II front spans down to the cheapest disconnected cells (10% on CIFAR-10): the
+    focused axis stays on the generated points, raised to the baseline's best, and the chart
+    says how many drawn points lie below it."""
+    from nagui.viz import front_frame, search_space_scatter
+
+    table, acc = bench.table, "test_acc@cifar10"
+    top = table.nlargest(40, acc)
+    samples = top[[acc, "flops"]].assign(index=top.index)
+    cheap = table.nsmallest(12, acc)                                  # 10% cells, as a baseline front reaches them
+    base = pd.concat([cheap, table.nlargest(1, acc)])
+    baseline = base[[acc, "flops"]].assign(index=base.index)
+    fig = search_space_scatter(table, "flops", acc, front=front_frame(table, "flops", acc), samples=samples,
+                               baseline=baseline, baseline_name="NSGA-II")
+    lo, hi = fig.layout.yaxis.range
+    assert lo > 80 and hi > table[acc].max()
+    notes = [a.text for a in fig.layout.annotations]
+    assert any(n.startswith("12 points below this range") for n in notes), notes
+    # only a baseline drawn: its own robust range (a few outliers are fenced off too)
+    only = search_space_scatter(table, "flops", acc, baseline=pd.concat([samples, baseline.iloc[:3]]))
+    assert only.layout.yaxis.range[0] > 80
+    assert any(a.text.startswith("3 points below") for a in only.layout.annotations)
+    unfocused = search_space_scatter(table, "flops", acc, samples=samples, baseline=baseline, focus=False)
+    assert unfocused.layout.yaxis.range is None and not unfocused.layout.annotations
+
+
+def test_focus_range_fences_off_far_outliers_unless_asked_not_to():
+    from nagui.viz import focus_range
+
+    values = [88.0, 89.0, 90.0, 91.0, 92.0, 93.0, 94.0] * 10 + [10.0]
+    lo, hi = focus_range(values, low_percentile=0.0)
+    assert 70 < lo < 88 and hi > 94                                # Q1 89 - 3 x IQR 4 = 77, padded
+    assert focus_range(values, low_percentile=0.0, fence=None)[0] < 10
