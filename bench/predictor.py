@@ -59,6 +59,8 @@ def main(argv=None) -> None:
     p.add_argument("--local-test", type=int, default=100)
     p.add_argument("--members", type=int, default=TrainConfig.members)
     p.add_argument("--epochs", type=int, default=TrainConfig.epochs)
+    p.add_argument("--rank-weight", type=float, default=TrainConfig.rank_weight,
+                   help="weight of the pairwise ranking loss in the plain fits")
     p.add_argument("--no-baselines", action="store_true")
     p.add_argument("--guided", action="store_true", help="coverage of the interval on guided samples (3 problems)")
     p.add_argument("--guided-n", type=int, default=256, help="samples per guided generation")
@@ -79,7 +81,8 @@ def main(argv=None) -> None:
                  f"{', '.join(map(str, bench.table.columns))}")
     if sizes:
         records += run_plain(bench, args.dataset, sizes, seeds, [o for o in args.objectives.split(",") if o],
-                             TrainConfig(members=args.members, epochs=args.epochs), baselines=not args.no_baselines,
+                             TrainConfig(members=args.members, epochs=args.epochs, rank_weight=args.rank_weight),
+                             baselines=not args.no_baselines,
                              say=say, target=args.objective)
     if args.transfer_base == "guiding":
         from nagui.data import DATASETS

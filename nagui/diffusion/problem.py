@@ -32,6 +32,7 @@ from .tables import CellTables
 log = logging.getLogger(__name__)
 _logged = logged(log)
 LABEL_PROTOCOLS = ("transfer", "all")
+GUIDING_RANK_WEIGHT = 1.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,13 @@ class PredictorSpec:
     members: int = 4
     epochs: int = 150
     pretrain_cells: int = 15625  # source cells for pretraining (all by default)
+
+    def train_config(self) -> TrainConfig:
+        """The training settings of the guiding predictor. Its pairwise ranking weight stays at
+        the 1.0 it was trained and shipped with (``TrainConfig``'s default is now 3.0, which
+        ranks better in the plain protocol, BENCHMARKS.md issue #16): the settings key the
+        cache folder, so another weight would retrain the shipped guiding predictors."""
+        return TrainConfig(members=self.members, epochs=self.epochs, seed=0, rank_weight=GUIDING_RANK_WEIGHT)
 
     def __post_init__(self) -> None:
         if self.labels not in LABEL_PROTOCOLS:
@@ -68,7 +76,7 @@ def accuracy_predictor(bench, dataset: str, spec: PredictorSpec = PredictorSpec(
     target = column("test_acc", dataset)
     table = bench.table
     archs = bench.archs
-    config = TrainConfig(members=spec.members, epochs=spec.epochs, seed=0)
+    config = spec.train_config()
     if spec.labels == "all":
         payload = {"kind": "all", "target": target, **asdict(config)}
         path = _cache_dir("predictor-all", payload, cache_root)
@@ -92,7 +100,7 @@ def accuracy_predictor(bench, dataset: str, spec: PredictorSpec = PredictorSpec(
 def pretrained_predictor_dir(dataset: str, spec: PredictorSpec = PredictorSpec(), cache_root: Path | None = None,
                              cells: int = 15625) -> Path:
     """Where :func:`pretrained_predictor` caches the transfer base for ``dataset``."""
-    config = TrainConfig(members=spec.members, epochs=spec.epochs, seed=0)
+    config = spec.train_config()
     sources = [column("test_acc", d) for d in DATASETS if d != dataset]
     payload = {"kind": "pretrain", "sources": sources, "cells": min(spec.pretrain_cells, cells), **asdict(config)}
     return _cache_dir("pretrain", payload, cache_root)
@@ -103,7 +111,7 @@ def pretrained_predictor(table, dataset: str, spec: PredictorSpec = PredictorSpe
     """The transfer base: a noise-aware ensemble pretrained on the OTHER datasets' test
     accuracies of ``spec.pretrain_cells`` cells (never ``dataset``'s); cached on disk."""
 
-    config = TrainConfig(members=spec.members, epochs=spec.epochs, seed=0)
+    config = spec.train_config()
     sources = [column("test_acc", d) for d in DATASETS if d != dataset]
     rng = np.random.default_rng(1000)
     pre_idx = np.sort(rng.choice(len(table), min(spec.pretrain_cells, len(table)), replace=False))

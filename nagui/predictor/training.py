@@ -21,7 +21,7 @@ class TrainConfig:
     batch_size: int = 1024      # labelled cells per step above this size
     lr: float = 2e-3
     weight_decay: float = 1e-4
-    rank_weight: float = 1.0    # weight of the pairwise ranking loss
+    rank_weight: float = 3.0    # weight of the pairwise ranking loss (BENCHMARKS.md, issue #16)
     rank_pairs: int = 512       # cells per step entering the ranking loss (bounds its cost)
     aux_weight: float = 0.2     # weight of the free flops/params task on all cells
     aux_batch: int = 128        # cells per step for it

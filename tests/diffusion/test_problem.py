@@ -1,7 +1,9 @@
+from pathlib import Path
+
 import pytest
 
 from nagui.diffusion import PredictorSpec, ProblemError
-from nagui.diffusion.problem import accuracy_predictor
+from nagui.diffusion.problem import accuracy_predictor, pretrained_predictor_dir
 
 
 def test_transfer_predictor_sees_only_k_target_labels(bench, tmp_path):
@@ -30,3 +32,11 @@ def test_predictor_spec_validates():
         PredictorSpec(labels="some")
     with pytest.raises(ProblemError, match="k must be"):
         PredictorSpec(k=-1)
+
+
+def test_the_default_guiding_predictors_are_the_shipped_ones(tmp_path):
+    # TrainConfig's defaults may change (issue #16 raised the ranking weight); the guiding
+    # predictors' settings key their cache, so the defaults must still find what assets/ ships
+    shipped = {p.name for p in (Path(__file__).parents[2] / "assets" / "models").glob("pretrain-*")}
+    wanted = {pretrained_predictor_dir(d, cache_root=tmp_path).name for d in ("cifar10", "cifar100", "ImageNet16-120")}
+    assert wanted == shipped, f"the default PredictorSpec would not use the shipped models {sorted(shipped)}"
