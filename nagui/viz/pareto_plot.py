@@ -174,7 +174,7 @@ def _legend_on_top() -> dict:
 
 def search_space_scatter(table: pd.DataFrame, x: str, y: str, *, front=None, samples=None, baseline=None,
                          baseline_name: str = "baseline", selected=None, height: int = 520,
-                         one_per_class: bool = False, focus: bool = True) -> go.Figure:
+                         one_per_class: bool = False, focus: bool = True, background: bool = True) -> go.Figure:
     """Every cell of ``table`` as a grey background ("all cells"), the true Pareto ``front``
     ("true front", e.g. :func:`front_frame`), ``samples`` ("generated") and ``baseline``
     (``baseline_name``) as DataFrames or records with columns ``x``, ``y`` and ``index``,
@@ -184,19 +184,23 @@ def search_space_scatter(table: pd.DataFrame, x: str, y: str, *, front=None, sam
     ``focus`` sets the y range to where the drawn points are (:func:`focus_range` of the
     generated and selected points, else the baseline's, else the front; the baseline's and
     the front's best on top) and says how many drawn points lie below it; ``focus=False``
-    shows every cell's range."""
+    shows every cell's range. ``background=False`` leaves the grey cells out and draws the
+    rest as SVG: under software rendering a WebGL chart costs ~0.3 s before its first point
+    (BENCHMARKS.md, the app), which only thousands of points repay."""
     fig = go.Figure()
+    Scatter = go.Scattergl if background else go.Scatter
     shown: list[np.ndarray] = []       # y values of the foreground points (focus)
     shown_by: list[str] = []           # which layer each of them is
     full_table = table               # the selected cell is looked up here: any member of its class
     if one_per_class and "canonical_id" in table.columns:  # 6,466 points instead of 15,625: a lighter page
         table = table[table["canonical_id"].to_numpy() == _nb201_index(table)]
-    background = table[[x, y]]
-    fig.add_trace(go.Scattergl(
-        x=background[x].to_numpy().round(4), y=background[y].to_numpy().round(4), mode="markers",
-        name="all cells", customdata=_nb201_index(table), marker=dict(size=4, color=BACKGROUND_COLOR, opacity=0.55),
-        hovertemplate=_hover(x, y, "cell #%{customdata}" + (" (one per isomorphism class)" if one_per_class
-                                                            else ""))))
+    if background:
+        cloud = table[[x, y]]
+        fig.add_trace(go.Scattergl(
+            x=cloud[x].to_numpy().round(4), y=cloud[y].to_numpy().round(4), mode="markers",
+            name="all cells", customdata=_nb201_index(table), marker=dict(size=4, color=BACKGROUND_COLOR, opacity=0.55),
+            hovertemplate=_hover(x, y, "cell #%{customdata}" + (" (one per isomorphism class)" if one_per_class
+                                                                else ""))))
     if front is not None:
         df = _as_frame(front, x, y, "front").sort_values([x, y], kind="stable")
         trace = dict(x=df[x].to_numpy(), y=df[y].to_numpy(), mode="lines+markers", name="true front",
@@ -206,7 +210,7 @@ def search_space_scatter(table: pd.DataFrame, x: str, y: str, *, front=None, sam
             trace.update(customdata=_nb201_index(df), hovertemplate=_hover(x, y, "true front: cell #%{customdata}"))
         else:
             trace.update(hovertemplate=_hover(x, y, "true front"))
-        fig.add_trace(go.Scattergl(**trace))
+        fig.add_trace(Scatter(**trace))
     for points, name, role, color, symbol in ((baseline, baseline_name, "baseline", BASELINE_COLOR, "diamond"),
                                               (samples, "generated", "generated", GENERATED_COLOR, "circle")):
         if points is None:
@@ -216,7 +220,7 @@ def search_space_scatter(table: pd.DataFrame, x: str, y: str, *, front=None, sam
             continue
         shown.append(df[y].to_numpy(dtype=float))
         shown_by.append(role)
-        fig.add_trace(go.Scattergl(
+        fig.add_trace(Scatter(
             x=df[x].to_numpy(), y=df[y].to_numpy(), mode="markers", name=name,
             customdata=_nb201_index(df),
             marker=dict(size=8, color=color, symbol=symbol, opacity=0.85, line=dict(color="white", width=0.5)),
@@ -230,7 +234,7 @@ def search_space_scatter(table: pd.DataFrame, x: str, y: str, *, front=None, sam
             sx, sy = _cell_values(full_table, idx, x, y)
         shown.append(np.array([sy], dtype=float))
         shown_by.append("selected")
-        fig.add_trace(go.Scattergl(
+        fig.add_trace(Scatter(
             x=[sx], y=[sy], mode="markers", name="selected", customdata=[idx],
             marker=dict(size=22, symbol="circle-open", color=SELECTED_COLOR, line=dict(width=3, color=SELECTED_COLOR)),
             hovertemplate=_hover(x, y, "selected: arch #%{customdata}")))

@@ -133,6 +133,13 @@ def test_supernet_page_shows_the_run_blocks_and_coverage(home):
     names = [c.proto.spec for c in at.get("plotly_chart")]
     assert len(names) >= 4  # macro network, super-cell, coverage scatter, training history
     assert any("its sub-cells" in s for s in names)
+    coverage = json.loads(next(s for s in names if "its sub-cells" in s))
+    # the grey cloud (a WebGL chart: ~0.4 s more per visit) only on request
+    assert "all cells" not in [t.get("name") for t in coverage["data"]]
+    assert {t["type"] for t in coverage["data"]} == {"scatter"}
+    at.toggle(key="sn_all_cells").set_value(True).run()
+    coverage = json.loads(next(c.proto.spec for c in at.get("plotly_chart") if "its sub-cells" in c.proto.spec))
+    assert [t.get("name") for t in coverage["data"]][0] == "all cells"
     assert at.button(key="sn_train").disabled  # already trained
     assert any("Kendall" in s.value for s in at.success)
 

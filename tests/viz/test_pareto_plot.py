@@ -96,6 +96,11 @@ def test_search_space_scatter(bench):
     assert fig.layout.clickmode == "event+select" and fig.layout.legend.orientation == "h"
     # optional layers are left out
     assert [t.name for t in search_space_scatter(table, x, y).data] == ["all cells"]
+    # without the grey cloud every layer is SVG (a WebGL chart costs ~0.3 s to start in software)
+    light = search_space_scatter(table, x, y, front=front, samples=samples, selected=3731, background=False)
+    assert [t.name for t in light.data] == ["true front", "generated", "selected"]
+    assert {t.type for t in light.data} == {"scatter"}
+    assert list(light.data[1].customdata) == list(samples["index"])
 
 
 def _records():
