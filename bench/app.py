@@ -109,23 +109,19 @@ class BrowserWork:
         return out
 
 
-WORK: BrowserWork | None = None   # set in main(): the page's CDP session
-
-
-def timed_change(pg, action, timeout_s: float = 30.0, what: str = "deploy change") -> float | None:
+def timed_change(pg, work: BrowserWork, action, what: str, timeout_s: float = 30.0) -> float | None:
     """Seconds from ``action()`` until the chosen sub-network's line changes in the page
     (None: it did not change). Starts once the page is idle, as when a person moves a slider."""
     pg.evaluate(SETTLE_JS)
     t0 = pg.evaluate(ARM_JS)
-    before = WORK.now() if WORK else None
+    before = work.now()
     action()
     try:
         pg.wait_for_function("() => window.__naguiChanged !== null", timeout=timeout_s * 1000, polling="raf")
     except Exception:  # noqa: BLE001 - no change within the timeout
         return None
     wall = (pg.evaluate("() => window.__naguiChanged") - t0) / 1000
-    if WORK:
-        WORK.note(what, before, wall)
+    work.note(what, before, wall)
     return wall
 
 
@@ -146,7 +142,7 @@ def press(pg, label: str, key: str):
     return act
 
 
-def bench_deploy(pg, url: str, moves: int, new_masks: int) -> dict:
+def bench_deploy(pg, work: BrowserWork, url: str, moves: int, new_masks: int) -> dict:
     from playwright.sync_api import expect
 
     pg.goto(f"{url}/deploy")
@@ -156,7 +152,7 @@ def bench_deploy(pg, url: str, moves: int, new_masks: int) -> dict:
     for i in range(moves):  # between the largest and smallest measured masks: always another mask
         label = "Max FLOPs (M)" if i % 2 == 0 else "Max latency here (ms)"
         for key in ("Home", "End"):
-            dt = timed_change(pg, press(pg, label, key), what="deploy slider move")
+            dt = timed_change(pg, work, press(pg, label, key), "deploy slider move")
             idle(pg)
             if dt is not None and measured_label(pg) == "from cache":
                 cached.append(dt)
@@ -171,7 +167,7 @@ def bench_deploy(pg, url: str, moves: int, new_masks: int) -> dict:
         counters[stage] += 1
         step += 1
         box = pg.locator('[data-testid="stCheckbox"]').filter(has_text=f"cell {stage + 1}.{slot}").last
-        dt = timed_change(pg, box.click, what="deploy block toggle")
+        dt = timed_change(pg, work, box.click, "deploy block toggle")
         idle(pg)
         if dt is None:
             continue
@@ -203,7 +199,7 @@ SETTLED_JS = ("() => window.__naguiTitle !== null && performance.now() - window.
               "&& !document.querySelector('[data-testid=\"stStatusWidget\"]')")
 
 
-def page_switches(pg, url: str, rounds: int) -> dict:
+def page_switches(pg, work: BrowserWork, url: str, rounds: int) -> dict:
     pg.goto(url)
     idle(pg)
     nav = pg.locator('[data-testid="stSidebarNav"]')
@@ -216,12 +212,12 @@ def page_switches(pg, url: str, rounds: int) -> dict:
             heading = "nagui" if title == "Home" else title
             pg.evaluate(SETTLE_JS)
             t0 = pg.evaluate(ARM_PAGE_JS, heading)
-            before = WORK.now() if WORK else None
+            before = work.now()
             nav.get_by_role("link", name=title, exact=True).click()
             pg.wait_for_function(SETTLED_JS, polling="raf", timeout=60_000)
             t_title, t_last = pg.evaluate("() => [window.__naguiTitle, window.__naguiLast]")
-            if WORK:   # the 300 ms of quiet the wait needs adds little main-thread work
-                WORK.note(f"page switch: {title}", before, (t_last - t0) / 1000)
+            # the 300 ms of quiet the wait needs adds little main-thread work
+            work.note(f"page switch: {title}", before, (t_last - t0) / 1000)
             shown[title].append((t_title - t0) / 1000)
             settled[title].append((t_last - t0) / 1000)
     return {"settled_per_page": {t: stats(v) for t, v in settled.items()},
@@ -273,8 +269,7 @@ def main(argv=None) -> int:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         pg = browser.new_page(viewport={"width": 1400, "height": 1200})
         pg.set_default_timeout(120_000)
-        global WORK
-        WORK = BrowserWork(pg)
+        work = BrowserWork(pg)
 
         say("cold start: a fresh user data dir, the server starting, the Generate page interactive ...")
         with running_app(env) as app:
@@ -292,11 +287,11 @@ def main(argv=None) -> int:
         with running_app(env) as app:
             out["warm_start_interactive_s"] = round(interactive_generate(pg, app.url, app.started), 2)
             say(f"  {out['warm_start_interactive_s']} s; page switches ...")
-            out["page_switch_s"] = page_switches(pg, app.url, args.rounds)
+            out["page_switch_s"] = page_switches(pg, work, app.url, args.rounds)
             say(f"  {out['page_switch_s']['all']}; Deploy sliders ...")
-            out["deploy"] = bench_deploy(pg, app.url, args.moves, args.new_masks)
+            out["deploy"] = bench_deploy(pg, work, app.url, args.moves, args.new_masks)
             assert "Traceback" not in app.log(), app.log()[-3000:]
-        out["browser_split"] = WORK.split()
+        out["browser_split"] = work.split()
         browser.close()
     targets = {"cold start <= 180 s": out["cold_start_interactive_s"] <= 180,
                "warm start <= 15 s": out["warm_start_interactive_s"] <= 15,

@@ -189,8 +189,7 @@ def search_space_scatter(table: pd.DataFrame, x: str, y: str, *, front=None, sam
     (BENCHMARKS.md, the app), which only thousands of points repay."""
     fig = go.Figure()
     Scatter = go.Scattergl if background else go.Scatter
-    shown: list[np.ndarray] = []       # y values of the foreground points (focus)
-    shown_by: list[str] = []           # which layer each of them is
+    shown: list[tuple[str, np.ndarray]] = []   # (layer, y values) of the foreground points (focus)
     full_table = table               # the selected cell is looked up here: any member of its class
     if one_per_class and "canonical_id" in table.columns:  # 6,466 points instead of 15,625: a lighter page
         table = table[table["canonical_id"].to_numpy() == _nb201_index(table)]
@@ -218,8 +217,7 @@ def search_space_scatter(table: pd.DataFrame, x: str, y: str, *, front=None, sam
         df = _as_frame(points, x, y, name)
         if not len(df):
             continue
-        shown.append(df[y].to_numpy(dtype=float))
-        shown_by.append(role)
+        shown.append((role, df[y].to_numpy(dtype=float)))
         fig.add_trace(Scatter(
             x=df[x].to_numpy(), y=df[y].to_numpy(), mode="markers", name=name,
             customdata=_nb201_index(df),
@@ -232,8 +230,7 @@ def search_space_scatter(table: pd.DataFrame, x: str, y: str, *, front=None, sam
         else:
             idx = int(selected)
             sx, sy = _cell_values(full_table, idx, x, y)
-        shown.append(np.array([sy], dtype=float))
-        shown_by.append("selected")
+        shown.append(("selected", np.array([sy], dtype=float)))
         fig.add_trace(Scatter(
             x=[sx], y=[sy], mode="markers", name="selected", customdata=[idx],
             marker=dict(size=22, symbol="circle-open", color=SELECTED_COLOR, line=dict(width=3, color=SELECTED_COLOR)),
@@ -250,19 +247,21 @@ def search_space_scatter(table: pd.DataFrame, x: str, y: str, *, front=None, sam
         # the generated and selected points' range, the front's best point on top (only the
         # front when nothing else is drawn); a baseline only raises the top, unless it is all
         # there is: its cheapest Pareto points (10% cells) would otherwise stretch the chart
-        best = [np.array([np.nanmax(front_y[0]) if maximise(y) else np.nanmin(front_y[0])])] if front_y else []
-        ours = [v for v, who in zip(shown, shown_by) if who != "baseline"]
-        theirs = [v for v, who in zip(shown, shown_by) if who == "baseline"]
+        def best_of(v: np.ndarray) -> np.ndarray:
+            return np.array([np.nanmax(v) if maximise(y) else np.nanmin(v)])
+
+        best = [best_of(front_y[0])] if front_y else []
+        every = [v for _, v in shown]
+        ours = [v for who, v in shown if who != "baseline"]
         if ours:
-            around = np.concatenate(ours + best + [np.array([np.nanmax(v) if maximise(y) else np.nanmin(v)])
-                                                   for v in theirs])
+            around = np.concatenate(ours + best + [best_of(v) for who, v in shown if who == "baseline"])
         else:
-            around = np.concatenate(shown + best) if shown else front_y[0]
+            around = np.concatenate(every + best) if every else front_y[0]
         y_range = focus_range(around)
         if y_range is not None:
             fig.update_yaxes(range=y_range)
-            if shown:
-                _note_points_below(fig, np.concatenate(shown), y_range[0])
+            if every:
+                _note_points_below(fig, np.concatenate(every), y_range[0])
     return fig
 
 
