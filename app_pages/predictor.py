@@ -7,7 +7,7 @@ import streamlit as st
 
 from nagui.data import COLUMN_DOCS, DATASETS
 from nagui.diffusion.problem import PredictorSpec, accuracy_predictor
-from nagui.predictor.ensemble import CheckpointError, Predictor
+from nagui.predictor.ensemble import CheckpointError, Predictor, TrainConfig
 from nagui.predictor.report import (INTERVAL, RUN_KIND, PredictorSetupError, check_training_request,
                                     describe_protocol, evaluate_predictor, metrics_rows, objective_unit,
                                     train_predictor_run)
@@ -179,7 +179,10 @@ elif source == SOURCES[1]:
     members = c2.number_input("Members", 1, 8, 4, 1, key="train_members",
                               help="Ensemble size; each member leaves out 1/members of the cells to calibrate "
                                    "the intervals (2 or more needed)")
-    epochs = c3.number_input("Epochs", 1, 2000, 150, 50, key="train_epochs", help="Passes over the training cells")
+    epochs = c3.number_input("Epochs", 1, 2000, TrainConfig.epochs, 50, key="train_epochs",
+                             help=f"Passes over the training cells, in batches of {TrainConfig.batch_size} "
+                                  f"(at most {TrainConfig.max_steps:,} steps per member: a larger set gets "
+                                  "larger batches)")
     seed = c4.number_input("Seed", 0, 10_000, 0, 1, key="train_seed", help="Which random cells, and the init")
     noise_aware = st.checkbox("Noise-aware (for guidance)", key="train_noise_aware",
                               help="Also learn from noisy soft encodings, as diffusion guidance needs")

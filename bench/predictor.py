@@ -31,6 +31,7 @@ import torch
 from nagui.data import Benchmark
 from nagui.measure.latency import LatencyConfig
 from nagui.predictor.ensemble import TrainConfig
+from nagui.predictor.training import FULL_BATCH
 from nagui.predictor.evaluate import records_coverage, run_local, run_plain, run_transfer
 from nagui.progress import printed, quiet
 from nagui.report import markdown_summary as _summary
@@ -59,6 +60,9 @@ def main(argv=None) -> None:
     p.add_argument("--local-test", type=int, default=100)
     p.add_argument("--members", type=int, default=TrainConfig.members)
     p.add_argument("--epochs", type=int, default=TrainConfig.epochs)
+    p.add_argument("--batch-size", type=int, default=TrainConfig.batch_size,
+                   help=f"labelled cells per step in the plain fits ({FULL_BATCH}: the full-batch schedule "
+                        "before issue #16, with --epochs 300)")
     p.add_argument("--rank-weight", type=float, default=TrainConfig.rank_weight,
                    help="weight of the pairwise ranking loss in the plain fits")
     p.add_argument("--no-baselines", action="store_true")
@@ -81,7 +85,8 @@ def main(argv=None) -> None:
                  f"{', '.join(map(str, bench.table.columns))}")
     if sizes:
         records += run_plain(bench, args.dataset, sizes, seeds, [o for o in args.objectives.split(",") if o],
-                             TrainConfig(members=args.members, epochs=args.epochs, rank_weight=args.rank_weight),
+                             TrainConfig(members=args.members, epochs=args.epochs, rank_weight=args.rank_weight,
+                                         batch_size=args.batch_size),
                              baselines=not args.no_baselines,
                              say=say, target=args.objective)
     if args.transfer_base == "guiding":
@@ -94,7 +99,8 @@ def main(argv=None) -> None:
     elif args.source:
         records += run_transfer(bench, args.dataset, args.source.split(","), _ints(args.k), seeds,
                                 pretrain_cells=args.pretrain_cells,
-                                train_config=TrainConfig(members=2, epochs=args.pretrain_epochs), say=say)
+                                train_config=TrainConfig(members=2, epochs=args.pretrain_epochs,
+                                                         batch_size=FULL_BATCH), say=say)
     if args.guided:
         records += run_guided(bench, seeds, args.guided_n, say)
     if args.local_k:

@@ -19,6 +19,7 @@ import numpy as np
 from ..data.benchmark import DATASETS, column
 from ..data.sources import user_data_dir
 from ..predictor.ensemble import CheckpointError, Predictor, TrainConfig
+from ..predictor.training import FULL_BATCH, batch_size_for
 from ..predictor.transfer import adapt, pretrain
 from ..problem import Problem, ProblemError
 from ..progress import Report, logged
@@ -50,14 +51,26 @@ class PredictorSpec:
         """The training settings of the guiding predictor. Its pairwise ranking weight stays at
         the 1.0 it was trained and shipped with (``TrainConfig``'s default is now 3.0, which
         ranks better in the plain protocol, BENCHMARKS.md issue #16): the settings key the
-        cache folder, so another weight would retrain the shipped guiding predictors."""
-        return TrainConfig(members=self.members, epochs=self.epochs, seed=0, rank_weight=GUIDING_RANK_WEIGHT)
+        cache folder, so another weight would retrain the shipped guiding predictors. For the same
+        reason they keep the full-batch schedule (``FULL_BATCH``) the plain default left."""
+        return TrainConfig(members=self.members, epochs=self.epochs, seed=0, rank_weight=GUIDING_RANK_WEIGHT,
+                           batch_size=FULL_BATCH)
 
     def __post_init__(self) -> None:
         if self.labels not in LABEL_PROTOCOLS:
             raise ProblemError(f"unknown label protocol {self.labels!r}; choose one of {LABEL_PROTOCOLS}")
         if not isinstance(self.k, int) or not 0 <= self.k <= 15625:
             raise ProblemError(f"k must be an int in 0..15625, got {self.k!r}")
+
+
+def _config_key(config: TrainConfig, rows: int) -> dict:
+    """The training settings that key a cache folder. ``max_steps`` came later (issue #16) and
+    is left out where it does not bind (the batch stays ``config.batch_size`` for ``rows``
+    cells), so the shipped folders keep their names."""
+    key = asdict(config)
+    if batch_size_for(rows, config) == config.batch_size:
+        del key["max_steps"]
+    return key
 
 
 def _cache_dir(kind: str, payload: dict, root: Path | None) -> Path:
@@ -78,7 +91,7 @@ def accuracy_predictor(bench, dataset: str, spec: PredictorSpec = PredictorSpec(
     archs = bench.archs
     config = spec.train_config()
     if spec.labels == "all":
-        payload = {"kind": "all", "target": target, **asdict(config)}
+        payload = {"kind": "all", "target": target, **_config_key(config, len(archs))}
         path = _cache_dir("predictor-all", payload, cache_root)
         try:
             return Predictor.load(path)
@@ -102,7 +115,8 @@ def pretrained_predictor_dir(dataset: str, spec: PredictorSpec = PredictorSpec()
     """Where :func:`pretrained_predictor` caches the transfer base for ``dataset``."""
     config = spec.train_config()
     sources = [column("test_acc", d) for d in DATASETS if d != dataset]
-    payload = {"kind": "pretrain", "sources": sources, "cells": min(spec.pretrain_cells, cells), **asdict(config)}
+    used = min(spec.pretrain_cells, cells)
+    payload = {"kind": "pretrain", "sources": sources, "cells": used, **_config_key(config, used)}
     return _cache_dir("pretrain", payload, cache_root)
 
 

@@ -14,11 +14,16 @@ from .model import CellGNN
 from .noise import soft_marginal
 
 
+FULL_BATCH = 1024   # the batch size of the full-batch schedule before issue #16's mini-batches
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     members: int = 4            # ensemble size (each member leaves out 1/members of the cells)
-    epochs: int = 300           # passes over the labelled cells (full batch up to batch_size cells)
-    batch_size: int = 1024      # labelled cells per step above this size
+    epochs: int = 100           # passes over the labelled cells
+    batch_size: int = 32        # labelled cells per step (mini-batches: BENCHMARKS.md, issue #16)
+    max_steps: int = 2400       # per member: a larger set gets larger batches instead of more steps
+                                # (never fewer than one step per epoch)
     lr: float = 2e-3
     weight_decay: float = 1e-4
     rank_weight: float = 3.0    # weight of the pairwise ranking loss (BENCHMARKS.md, issue #16)
@@ -29,7 +34,7 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("members", "epochs", "batch_size", "rank_pairs", "aux_batch"):
+        for name in ("members", "epochs", "batch_size", "max_steps", "rank_pairs", "aux_batch"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"TrainConfig.{name} must be a positive int, got {value!r}")
@@ -45,12 +50,20 @@ def rank_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.softplus(-sign * diff_p)[mask].mean()
 
 
+def batch_size_for(rows: int, cfg: TrainConfig) -> int:
+    """Cells per step for a member training on ``rows`` cells: ``cfg.batch_size``, or larger
+    where ``epochs`` passes in such batches would take more than ``cfg.max_steps`` steps (a
+    fit on all 15,625 cells takes as many steps as one on 256, in batches of ~490)."""
+    return max(cfg.batch_size, math.ceil(rows * cfg.epochs / cfg.max_steps))
+
+
 def train_member(model: CellGNN, x: torch.Tensor, y: torch.Tensor, pool_x: torch.Tensor, pool_z: torch.Tensor,
                   free_cols: list[int], cfg: TrainConfig, noise_aware: bool, rng: np.random.Generator) -> None:
     """Train one member in place. x (n, 8, T), y (n, J) normalised with NaN for missing."""
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     n = x.shape[0]
-    steps_per_epoch = max(1, math.ceil(n / cfg.batch_size))
+    batch_size = batch_size_for(n, cfg)
+    steps_per_epoch = max(1, math.ceil(n / batch_size))
     total = cfg.epochs * steps_per_epoch
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, total)
     known = torch.isfinite(y)
@@ -60,7 +73,7 @@ def train_member(model: CellGNN, x: torch.Tensor, y: torch.Tensor, pool_x: torch
     model.train()
     for step in range(total):
         cancel_point()
-        rows = torch.randperm(n, generator=gen)[: cfg.batch_size] if n > cfg.batch_size else torch.arange(n)
+        rows = torch.randperm(n, generator=gen)[:batch_size] if n > batch_size else torch.arange(n)
         xb, yb, kb = x[rows], y0[rows], known[rows]
         tb = None
         if noise_aware:

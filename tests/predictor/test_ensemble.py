@@ -10,8 +10,11 @@ from safetensors.torch import load_file, save_file
 from scipy.stats import kendalltau
 
 from nagui.predictor.ensemble import FREE_OBJECTIVES, CheckpointError, Predictor, TrainConfig
+from nagui.predictor.training import FULL_BATCH, batch_size_for
 
-FAST = TrainConfig(members=3, epochs=60, seed=0)
+# 60 full-batch steps keep these fits at seconds; the default mini-batch schedule's quality is
+# a benchmark (BENCHMARKS.md, issue #16), not a timed test
+FAST = TrainConfig(members=3, epochs=60, seed=0, batch_size=FULL_BATCH)
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +156,15 @@ def test_a_fit_records_its_isomorph_copies_and_a_full_table_needs_none(bench):
     plain = Predictor.fit(archs, {"test_acc@cifar10": values}, train_config=TrainConfig(members=2, epochs=5), hidden=8,
                           isomorph_copies=0)
     assert plain.protocol["isomorph_copies"] == 0
+
+
+def test_mini_batches_grow_instead_of_the_steps_on_a_large_set():
+    cfg = TrainConfig()                                  # 100 epochs of 32 cells, at most 2,400 steps
+    assert batch_size_for(384, cfg) == 32                # 128 cells + copies: 1,200 steps
+    assert batch_size_for(768, cfg) == 32                # 256 cells + copies: 2,400 steps
+    big = batch_size_for(11_719, cfg)                     # 3/4 of all cells: one member's share
+    assert big > 32 and 100 * -(-11_719 // big) <= cfg.max_steps
+    full = TrainConfig(epochs=150, batch_size=FULL_BATCH)   # the guiding predictors' schedule is unchanged
+    assert batch_size_for(11_719, full) == FULL_BATCH
+    with pytest.raises(ValueError, match="max_steps"):
+        TrainConfig(max_steps=0)

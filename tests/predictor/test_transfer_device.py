@@ -9,6 +9,7 @@ from nagui.measure.cache import LatencyCache, measure_cells, setting_key
 from nagui.measure.latency import LatencyConfig
 from nagui.predictor.device import DeviceHead, device_basis
 from nagui.predictor.ensemble import TrainConfig
+from nagui.predictor.training import FULL_BATCH
 from nagui.predictor.transfer import adapt, naive_transfer_score, pretrain
 
 SOURCES = ("test_acc@cifar100", "test_acc@ImageNet16-120")
@@ -20,7 +21,7 @@ def pretrained(bench):
     idx = np.random.default_rng(1).choice(len(bench), 400, replace=False)
     archs = [bench.arch(int(i)) for i in idx]
     model = pretrain(archs, {s: bench.table[s].to_numpy()[idx] for s in SOURCES},
-                     train_config=TrainConfig(members=2, epochs=60), hidden=32)
+                     train_config=TrainConfig(members=2, epochs=60, batch_size=FULL_BATCH), hidden=32)
     return model, idx, archs
 
 
