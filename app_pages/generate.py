@@ -141,12 +141,17 @@ if "baseline" in result:
 selected = st.session_state.get(f"gen_selected::{run.id}")
 if selected is None:
     selected = int(df.loc[df[acc_col].idxmax(), "index"])
+t1, t2 = st.columns(2)
+full_range = t1.toggle("Full range", key="gen_full_range",
+                       help="Show every cell's range on the y axis instead of where these points are")
+# off by default: the 6,466 grey cells need a WebGL chart, ~0.4 s more per visit on 2 cores
+# (BENCHMARKS.md, issue #19); the Search space page shows every cell
+every_cell = t2.toggle("All cells behind", key="gen_all_cells",
+                       help="Draw every NB201 cell (one per isomorphism class) in grey behind these points; "
+                            "they can be clicked too")
 fig = search_space_scatter(table, x, acc_col, front=front_frame(table, x, acc_col), samples=df,
                            baseline=base_df, baseline_name=f"baseline: {result.get('baseline', {}).get('strategy')}",
-                           selected=selected, one_per_class=True,
-                           focus=not st.toggle("Full range", key="gen_full_range",
-                                               help="Show every cell's range on the y axis instead of where these "
-                                                    "points are"))
+                           selected=selected, one_per_class=True, focus=not full_range, background=every_cell)
 event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=f"gen_scatter::{run.id}",
                         config={"displaylogo": False})
 points = getattr(getattr(event, "selection", None), "points", None) or []

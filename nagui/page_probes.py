@@ -16,8 +16,10 @@ POINT_JS = """([el, name, i]) => {
   const tr = el._fullData && el._fullData.find(t => t.name === name);
   if (!tr) return null;
   const xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis, bb = el.getBoundingClientRect();
-  return {x: bb.left + xa._offset + xa.l2p(tr.x[i]), y: bb.top + ya._offset + ya.l2p(tr.y[i]),
-          id: tr.customdata[i], n: tr.x.length, dx: tr.x[i], dy: tr.y[i]};
+  const px = xa.l2p(tr.x[i]), py = ya.l2p(tr.y[i]);
+  return {x: bb.left + xa._offset + px, y: bb.top + ya._offset + py,
+          id: tr.customdata[i], n: tr.x.length, dx: tr.x[i], dy: tr.y[i],
+          shown: px >= 0 && px <= xa._length && py >= 0 && py <= ya._length};
 }"""
 # Every trace's name and meta.
 META_JS = "(el) => el.data.map(t => ({name: t.name, meta: t.meta || null}))"

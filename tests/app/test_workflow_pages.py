@@ -88,6 +88,12 @@ def test_generate_runs_from_the_widgets_and_survives_a_restart(empty_home, bench
     assert len(json.loads(chart.proto.spec)["layout"]["yaxis"]["range"]) == 2
     at.toggle(key="gen_full_range").set_value(True).run()
     assert not at.exception and "range" not in json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["yaxis"]
+    # the grey cloud of every cell (a WebGL chart: ~0.4 s more per visit) only on request
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert "all cells" not in [t.get("name") for t in spec["data"]] and {t["type"] for t in spec["data"]} == {"scatter"}
+    at.toggle(key="gen_all_cells").set_value(True).run()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert not at.exception and [t.get("name") for t in spec["data"]][0] == "all cells"
     # a new session (a restarted server reads the same run store) finds the set again
     again = page("generate").run()
     assert not again.exception and len(again.selectbox(key="gen_pick").options) == 1
