@@ -14,7 +14,8 @@ from nagui.space import OPS
 from nagui.viz import axis_label, cell_figure, front_frame, search_space_scatter
 from nagui.workflows.generation import BASELINES, load_generation, run_generation
 from nagui.workflows.pipeline import compute_device
-from app_ui.common import benchmark_or_stop, fmt_time, load_benchmark, run_store, task_panel, tasks
+from app_ui.common import (benchmark_or_stop, fmt_time, load_benchmark, run_store, scatter_toggles, task_panel,
+                           tasks)
 from app_ui.how_it_works import how_it_works
 
 DATASETS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120": "ImageNet16-120"}
@@ -141,14 +142,7 @@ if "baseline" in result:
 selected = st.session_state.get(f"gen_selected::{run.id}")
 if selected is None:
     selected = int(df.loc[df[acc_col].idxmax(), "index"])
-t1, t2 = st.columns(2)
-full_range = t1.toggle("Full range", key="gen_full_range",
-                       help="Show every cell's range on the y axis instead of where these points are")
-# off by default: the 6,466 grey cells need a WebGL chart, ~0.4 s more per visit on 2 cores
-# (BENCHMARKS.md, issue #19); the Search space page shows every cell
-every_cell = t2.toggle("All cells behind", key="gen_all_cells",
-                       help="Draw every NB201 cell (one per isomorphism class) in grey behind these points; "
-                            "they can be clicked too")
+full_range, every_cell = scatter_toggles("gen", "these points", clickable=True)
 fig = search_space_scatter(table, x, acc_col, front=front_frame(table, x, acc_col), samples=df,
                            baseline=base_df, baseline_name=f"baseline: {result.get('baseline', {}).get('strategy')}",
                            selected=selected, one_per_class=True, focus=not full_range, background=every_cell)

@@ -12,7 +12,8 @@ from nagui.viz import axis_label, macro_figure, search_space_scatter, supercell_
 from nagui.workflows.pipeline import compute_device
 from nagui.workflows.supernet_runs import (build_run, create_run, is_shipped, origin_of, profile_run, stage_of,
                                            sub_cell_indices, supernet_runs, train_run)
-from app_ui.common import benchmark_or_stop, fmt_time, load_benchmark, run_store, task_panel, tasks
+from app_ui.common import (benchmark_or_stop, fmt_time, load_benchmark, run_store, scatter_toggles, task_panel,
+                           tasks)
 from app_ui.how_it_works import how_it_works
 
 DATASETS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120": "ImageNet16-120"}
@@ -125,12 +126,7 @@ with right:
     acc_col, cost_col = objectives[0], objectives[1]
     subs = sub_cell_indices(bench, spec)
     sub_df = bench.table.loc[subs, [acc_col, cost_col]].assign(index=subs)
-    t1, t2 = st.columns(2)
-    full_range = t1.toggle("Full range", key="sn_full_range",
-                           help="Show every cell's range on the y axis instead of where the sub-cells are")
-    # off by default: the 6,466 grey cells need a WebGL chart, ~0.4 s more per visit on 2 cores
-    every_cell = t2.toggle("All cells behind", key="sn_all_cells",
-                           help="Draw every NB201 cell (one per isomorphism class) in grey behind the sub-cells")
+    full_range, every_cell = scatter_toggles("sn", "the sub-cells")
     fig = search_space_scatter(bench.table, cost_col, acc_col, front=front_frame(bench.table, cost_col, acc_col),
                                samples=sub_df, height=380, one_per_class=True, focus=not full_range,
                                background=every_cell)

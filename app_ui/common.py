@@ -71,5 +71,19 @@ def task_panel(task: Task | None, *, key: str, show_log: bool = True, next_page:
     _panel()
 
 
+def scatter_toggles(key_prefix: str, points: str, *, clickable: bool = False) -> tuple[bool, bool]:
+    """The two view toggles above a :func:`nagui.viz.search_space_scatter`: ``(full_range,
+    every_cell)``, keys ``{key_prefix}_full_range`` and ``{key_prefix}_all_cells``. The grey
+    cloud of every cell is off by default: it needs a WebGL chart, ~0.4 s more per visit on
+    2 cores (BENCHMARKS.md, issue #19); the Search space page lists every cell."""
+    left, right = st.columns(2)
+    full_range = left.toggle("Full range", key=f"{key_prefix}_full_range",
+                             help=f"Show every cell's range on the y axis instead of where {points} are")
+    every_cell = right.toggle("All cells behind", key=f"{key_prefix}_all_cells",
+                              help=f"Draw every NB201 cell (one per isomorphism class) in grey behind {points}"
+                                   + ("; they can be clicked too" if clickable else ""))
+    return full_range, every_cell
+
+
 def fmt_time(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "–"

@@ -31,8 +31,8 @@ import torch
 from nagui.data import Benchmark
 from nagui.measure.latency import LatencyConfig
 from nagui.predictor.ensemble import TrainConfig
-from nagui.predictor.training import FULL_BATCH
 from nagui.predictor.evaluate import records_coverage, run_local, run_plain, run_transfer
+from nagui.predictor.training import FULL_BATCH
 from nagui.progress import printed, quiet
 from nagui.report import markdown_summary as _summary
 

@@ -103,7 +103,8 @@ def add_parsers(sub) -> None:
                    help="comma-separated table columns (flops and params are always added)")
     p.add_argument("--train-size", type=int, default=100, help="labelled cells")
     p.add_argument("--members", type=int, help="ensemble size (default: TrainConfig's, 4)")
-    p.add_argument("--epochs", type=int, help="passes over the labelled cells (default: TrainConfig's, 100, in batches of 32)")
+    p.add_argument("--epochs", type=int,
+                   help="passes over the labelled cells (default: TrainConfig's, 100, in batches of 32)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--noise-aware", action="store_true", help="train for soft/noisy inputs (guidance)")
     p.add_argument("--out", required=True, help="directory for predictor.json + weights.safetensors")

@@ -46,13 +46,9 @@ from .calibration import IntervalModel, calibrated, conservative
 from .checkpoint import CHECKPOINT_FORMAT, META_NAME, WEIGHTS_NAME, CheckpointError, checkpoint_meta, read_checkpoint
 from .encoding import encode, encode_indices
 from .model import CellGNN, ModelConfig
-from .training import TrainConfig, train_member
+from .training import FULL_BATCH, TrainConfig, train_member
 
 log = logging.getLogger(__name__)
-
-# Labelled cells plus their isomorph copies stay within this many rows (it was the full
-# batch's size when training was full-batch; the copies' gain was measured at it).
-ISOMORPH_COPY_BUDGET = 1024
 
 FREE_OBJECTIVES: tuple[str, ...] = ("flops", "params")
 
@@ -175,9 +171,9 @@ class Predictor:
 
         model_config = ModelConfig(objectives, hidden=hidden, layers=layers, noise_aware=noise_aware)
         x = encode(archs, split_dead=not noise_aware)
-        # copies fill up to ISOMORPH_COPY_BUDGET rows, never more: with 1,000 cells there is no
-        # room (and the fit costs what it did); with 128 cells each brings up to 3
-        room = max(0, (ISOMORPH_COPY_BUDGET - len(archs)) // len(archs))
+        # labelled cells and their copies fill at most FULL_BATCH rows (the full batch their gain
+        # was measured in): with 1,000 cells there is no room; with 128 each brings up to 3
+        room = max(0, (FULL_BATCH - len(archs)) // len(archs))
         if isomorph_copies is None:
             isomorph_copies = 0 if noise_aware else 3
         copies, source = isomorphs.isomorph_copies(archs, min(isomorph_copies, room), seed=train_config.seed)
