@@ -8,7 +8,7 @@ import streamlit as st
 from nagui.data import COLUMN_DOCS, DATASETS
 from nagui.diffusion.problem import PredictorSpec, accuracy_predictor
 from nagui.predictor.ensemble import CheckpointError, Predictor, TrainConfig
-from nagui.predictor.report import (INTERVAL, RUN_KIND, PredictorSetupError, check_training_request,
+from nagui.predictor.report import (INTERVAL, MEMBER_CHOICES, RUN_KIND, PredictorSetupError, check_training_request,
                                     describe_protocol, evaluate_predictor, metrics_rows, objective_unit,
                                     train_predictor_run)
 from nagui.progress import within
@@ -177,13 +177,17 @@ elif source == SOURCES[1]:
     train_size = c1.number_input("Training cells", 1, len(bench), 200, 50, key="train_size",
                                  help="Uniformly random cells whose labels the predictor learns from")
     members = c2.number_input("Members", 1, 8, 4, 1, key="train_members",
-                              help="Ensemble size; each member leaves out 1/members of the cells to calibrate "
+                              help="Members per model kind; each leaves out 1/members of the cells to calibrate "
                                    "the intervals (2 or more needed)")
     epochs = c3.number_input("Epochs", 1, 2000, TrainConfig.epochs, 50, key="train_epochs",
                              help=f"Passes over the training cells, in batches of {TrainConfig.batch_size} "
                                   f"(at most {TrainConfig.max_steps:,} steps per member: a larger set gets "
                                   "larger batches)")
     seed = c4.number_input("Seed", 0, 10_000, 0, 1, key="train_seed", help="Which random cells, and the init")
+    models = st.selectbox("Member models", list(MEMBER_CHOICES), key="train_models",
+                          help="GIN passes messages along the cell's graph; DAG-execution runs the cell as a "
+                               "program, node after node. Together they rank cells better than GIN alone "
+                               "(BENCHMARKS.md). Each kind gets the chosen number of members.")
     noise_aware = st.checkbox("Noise-aware (for guidance)", key="train_noise_aware",
                               help="Also learn from noisy soft encodings, as diffusion guidance needs")
     task = tasks().get(TRAIN_TASK)
@@ -193,13 +197,14 @@ elif source == SOURCES[1]:
             if not objectives:
                 raise PredictorSetupError("Choose at least one objective to predict (e.g. test_acc@cifar10).")
             check_training_request(bench, objectives, int(train_size), members=int(members), epochs=int(epochs),
-                                   seed=int(seed))
+                                   seed=int(seed), member_kinds=MEMBER_CHOICES[models])
         except PredictorSetupError as exc:
             st.error(f"Cannot train: {exc}")
         else:
             store = run_store()
             args = dict(objectives=list(objectives), train_size=int(train_size), members=int(members),
-                        epochs=int(epochs), seed=int(seed), noise_aware=bool(noise_aware))
+                        epochs=int(epochs), seed=int(seed), noise_aware=bool(noise_aware),
+                        member_kinds=MEMBER_CHOICES[models])
 
             def train(task, store=store, args=args):
                 run, predictor, evaluation = train_predictor_run(store, bench, **args, report=task.report)
@@ -215,7 +220,8 @@ elif source == SOURCES[1]:
         view = views[f"run::{task.result['run_id']}"]
         st.caption(f"Saved as run `{task.result['run_id']}`: load it again under **{SOURCES[2]}**.")
     show(view, "Choose objectives and sizes, then press **Train**. The predictor is saved in the run store. "
-               "Small settings (50 cells, 1 member, 3 epochs) train in seconds; the defaults in a minute or two.")
+               "Small settings (50 cells, 1 member, 3 epochs) train in seconds; the defaults in about three minutes "
+               "(GIN only: about one).")
 
 # ---- (c) a trained predictor from the run store ---------------------------------------------
 else:

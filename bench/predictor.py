@@ -32,6 +32,7 @@ from nagui.data import Benchmark
 from nagui.measure.latency import LatencyConfig
 from nagui.predictor.ensemble import TrainConfig
 from nagui.predictor.evaluate import records_coverage, run_local, run_plain, run_transfer
+from nagui.predictor.model import MODEL_KINDS, PLAIN_MEMBER_KINDS
 from nagui.predictor.training import FULL_BATCH
 from nagui.progress import printed, quiet
 from nagui.report import markdown_summary as _summary
@@ -65,6 +66,9 @@ def main(argv=None) -> None:
                         "before issue #16, with --epochs 300)")
     p.add_argument("--rank-weight", type=float, default=TrainConfig.rank_weight,
                    help="weight of the pairwise ranking loss in the plain fits")
+    p.add_argument("--member-kinds", default=",".join(PLAIN_MEMBER_KINDS),
+                   help=f"the ensemble's member models, comma-separated, among {', '.join(MODEL_KINDS)} "
+                        "(each kind gets --members members)")
     p.add_argument("--no-baselines", action="store_true")
     p.add_argument("--guided", action="store_true", help="coverage of the interval on guided samples (3 problems)")
     p.add_argument("--guided-n", type=int, default=256, help="samples per guided generation")
@@ -88,7 +92,7 @@ def main(argv=None) -> None:
                              TrainConfig(members=args.members, epochs=args.epochs, rank_weight=args.rank_weight,
                                          batch_size=args.batch_size),
                              baselines=not args.no_baselines,
-                             say=say, target=args.objective)
+                             say=say, target=args.objective, member_kinds=args.member_kinds.split(","))
     if args.transfer_base == "guiding":
         from nagui.data import DATASETS
         from nagui.diffusion.problem import PredictorSpec, pretrained_predictor
@@ -115,8 +119,8 @@ def main(argv=None) -> None:
     plain = [r for r in records if r["setting"] == "plain"]
     if plain:
         print("\n".join(_summary(plain, ("objective", "train_cells", "method"),
-                                 ("kendall_tau", "spearman_rho", "coverage90", "coverage90_top5", "fit_s",
-                                  "predict_all_s"))))
+                                 ("kendall_tau", "spearman_rho", "mae", "coverage90", "coverage90_top5",
+                                  "width90", "fit_s", "predict_all_s"))))
     transfer = [r for r in records if r["setting"] == "transfer"]
     if transfer:
         print()

@@ -11,6 +11,7 @@ from .common import UsageError, add_data_dir_arg, parse_arch_or_index, print_rec
 
 def cmd_predictor_train(args) -> int:
     # deferred: keeps `nagui --help` fast
+    from ..predictor.model import PLAIN_MEMBER_KINDS
     from ..predictor.report import PredictorSetupError, train_on_random_cells
 
     bench = Benchmark.load(args.data_dir)
@@ -19,7 +20,8 @@ def cmd_predictor_train(args) -> int:
     try:
         predictor = train_on_random_cells(bench, args.objectives.split(","), args.train_size, members=args.members,
                                           epochs=args.epochs, seed=args.seed, noise_aware=args.noise_aware,
-                                          progress=say)
+                                          member_kinds=(args.member_kinds.split(",") if args.member_kinds
+                                                        else PLAIN_MEMBER_KINDS), progress=say)
     except PredictorSetupError as exc:
         raise UsageError(str(exc)) from None
     out = predictor.save(args.out)
@@ -107,6 +109,9 @@ def add_parsers(sub) -> None:
                    help="passes over the labelled cells (default: TrainConfig's, 100, in batches of 32)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--noise-aware", action="store_true", help="train for soft/noisy inputs (guidance)")
+    p.add_argument("--member-kinds",
+                   help="the ensemble's member models, comma-separated, among gin and dag-exec; each gets --members "
+                        "members (default: both, the best ranking in BENCHMARKS.md; gin alone fits about 3x faster)")
     p.add_argument("--out", required=True, help="directory for predictor.json + weights.safetensors")
     add_data_dir_arg(p)
     p.set_defaults(func=cmd_predictor_train)

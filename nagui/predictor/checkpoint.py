@@ -17,7 +17,7 @@ from ..checkpoint_files import read_meta, read_tensors
 from ..errors import NaguiError
 from . import units
 from .calibration import IntervalModel
-from .model import CellGNN, ModelConfig
+from .model import ModelConfig, build_member, member_kind
 from .training import TrainConfig
 
 CHECKPOINT_FORMAT = "nagui-predictor/1"
@@ -70,11 +70,11 @@ def _read_description(cfg: dict, config_path: Path) -> dict:
     return out
 
 
-def _members(tensors: dict, model_config: ModelConfig, n_members: int) -> tuple[list[CellGNN], list[str]]:
+def _members(tensors: dict, model_config: ModelConfig, n_members: int) -> tuple[list, list[str]]:
     """The members rebuilt from the weights, or the problems that stop it."""
     members, problems = [], []
     for i in range(n_members):
-        model = CellGNN(model_config)
+        model = build_member(model_config, member_kind(model_config, i, n_members))
         expected = model.state_dict()
         prefix = f"member{i}."
         found = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
@@ -107,7 +107,8 @@ def read_checkpoint(directory: str | Path, expect_objectives: Sequence[str] | No
         raise CheckpointError(
             f"weights in {weights_path} do not fit the config in {config_path} "
             f"(objectives {list(model_config.objectives)}, hidden={model_config.hidden}, "
-            f"layers={model_config.layers}, noise_aware={model_config.noise_aware}, members={n_members}): "
+            f"layers={model_config.layers}, noise_aware={model_config.noise_aware}, "
+            f"member_kinds={list(model_config.member_kinds)}, members={n_members}): "
             f"{len(problems)} problem(s), first: " + "; ".join(problems[:3]))
     return {**args, "members": members}
 

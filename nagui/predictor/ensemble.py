@@ -1,4 +1,5 @@
-"""The multi-objective predictor: a calibrated deep ensemble of :class:`CellGNN` models.
+"""The multi-objective predictor: a calibrated deep ensemble of cell models (:mod:`.model`:
+GIN members, and for plain predictors DAG-execution members too, one of each kind per fold).
 
 - A cross-validation ensemble: the labelled cells are split into one fold per member and
   member m trains on every fold but m. The held-out cells calibrate the interval (each
@@ -29,7 +30,7 @@ import itertools
 import logging
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from statistics import NormalDist
@@ -42,10 +43,10 @@ from ..checkpoint_files import save_checkpoint
 from ..progress import Report, quiet
 from ..space import OPS, Arch, table_cost
 from . import isomorphs, units
-from .calibration import IntervalModel, calibrated, conservative
+from .calibration import IntervalModel, calibrated, conservative, level_map
 from .checkpoint import CHECKPOINT_FORMAT, META_NAME, WEIGHTS_NAME, CheckpointError, checkpoint_meta, read_checkpoint
 from .encoding import encode, encode_indices
-from .model import CellGNN, ModelConfig
+from .model import ModelConfig, build_member, member_kind
 from .training import FULL_BATCH, TrainConfig, train_member
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ class Prediction:
 class Predictor:
     """A fitted ensemble. Build with :meth:`fit` or :meth:`load`."""
 
-    def __init__(self, model_config: ModelConfig, train_config: TrainConfig, members: list[CellGNN],
+    def __init__(self, model_config: ModelConfig, train_config: TrainConfig, members: list[torch.nn.Module],
                  norm_mean: np.ndarray, norm_std: np.ndarray, intervals: Sequence[IntervalModel], protocol: dict,
                  transforms: Sequence[str] | None = None):
         self.model_config = model_config
@@ -130,7 +131,8 @@ class Predictor:
         return np.array([m.scale for m in self.intervals])
 
     def to_units(self, normalised: np.ndarray, objective: str) -> np.ndarray:
-        """Outputs in normalised units (e.g. of :meth:`_member_outputs`) -> the objective's own units."""
+        """Outputs in normalised units (e.g. of :meth:`_member_outputs`) -> the objective's own units.
+        Raw outputs, without the calibrated level map that :meth:`predict` applies."""
         j = self.objectives.index(objective)
         return units.inverse(np.asarray(normalised) * self.norm_std[j] + self.norm_mean[j], self.transforms[j])
 
@@ -138,12 +140,15 @@ class Predictor:
     @classmethod
     def fit(cls, archs: Sequence[Arch], targets: Mapping[str, Sequence[float]], *,
             train_config: TrainConfig = TrainConfig(), hidden: int = 48, layers: int = 3,
-            noise_aware: bool = False, protocol: dict | None = None, transforms: Mapping[str, str] | None = None,
+            noise_aware: bool = False, member_kinds: Sequence[str] = ("gin",), protocol: dict | None = None,
+            transforms: Mapping[str, str] | None = None,
             isomorph_copies: int | None = None, progress: Report = quiet) -> "Predictor":
         """Fit on labelled cells. ``targets`` maps objective names to one value per cell (NaN = unknown);
         ``transforms`` overrides an objective's modelled units (:mod:`.units`); ``isomorph_copies``
         unlabelled cells of each labelled cell's isomorphism class share its accuracy labels
-        (default 3; 0 for noise-aware fits, where the gain was not measured)."""
+        (default 3; 0 for noise-aware fits, where the gain was not measured). ``member_kinds``
+        names the member models (:data:`.model.MODEL_KINDS`): each kind gets ``train_config.members``
+        members, one per fold, so out-of-fold calibration holds for the whole ensemble."""
         archs = [Arch.parse(a) for a in archs]
         if not archs:
             raise ValueError("cannot fit a predictor on zero cells")
@@ -169,7 +174,8 @@ class Predictor:
         sd = np.where(sd > 1e-8, sd, 1.0)
         y_z = (y_t - mu) / sd
 
-        model_config = ModelConfig(objectives, hidden=hidden, layers=layers, noise_aware=noise_aware)
+        model_config = ModelConfig(objectives, hidden=hidden, layers=layers, noise_aware=noise_aware,
+                                   member_kinds=tuple(member_kinds))
         x = encode(archs, split_dead=not noise_aware)
         # labelled cells and their copies fill at most FULL_BATCH rows (the full batch their gain
         # was measured in): with 1,000 cells there is no room; with 128 each brings up to 3
@@ -191,21 +197,25 @@ class Predictor:
         pool_z = (pool_y - torch.tensor(mu[free_cols], dtype=torch.float32)) / torch.tensor(sd[free_cols],
                                                                                              dtype=torch.float32)
         cfg = train_config
-        members, in_bag = [], np.ones((cfg.members, len(archs)), dtype=bool)
+        n_members = cfg.members * len(model_config.member_kinds)
+        members, in_bag = [], np.ones((n_members, len(archs)), dtype=bool)
         folds = np.random.default_rng(cfg.seed).permutation(len(archs)) % cfg.members
         start = time.perf_counter()
-        for m in range(cfg.members):
-            rng = np.random.default_rng(cfg.seed * 1009 + m)
+        for i in range(n_members):
+            m, kind = i % cfg.members, member_kind(model_config, i, n_members)
+            # a GIN member's seeds are those of the GIN-only ensemble, so its fit is unchanged
+            seed = cfg.seed * 1009 + m + 7907 * model_config.member_kinds.index(kind)
+            rng = np.random.default_rng(seed)
             if cfg.holdout and cfg.members > 1 and len(archs) >= 2 * cfg.members:
-                in_bag[m] = folds != m
-            rows = np.nonzero(np.concatenate([in_bag[m], in_bag[m][source]]))[0]   # copies follow their cell
-            torch.manual_seed(cfg.seed * 1009 + m)
-            model = CellGNN(model_config)
+                in_bag[i] = folds != m
+            rows = np.nonzero(np.concatenate([in_bag[i], in_bag[i][source]]))[0]   # copies follow their cell
+            torch.manual_seed(seed)
+            model = build_member(model_config, kind)
             train_member(model, x_all[rows], torch.tensor(y_all[rows], dtype=torch.float32), pool_x, pool_z,
                           free_cols, cfg, noise_aware, rng)
             members.append(model.eval())
-            progress(f"member {m + 1}/{cfg.members} fitted", (m + 1) / cfg.members)
-        log.info("fitted %d members on %d cells in %.1f s", cfg.members, len(archs), time.perf_counter() - start)
+            progress(f"member {i + 1}/{n_members} ({kind}) fitted", (i + 1) / n_members)
+        log.info("fitted %d members on %d cells in %.1f s", n_members, len(archs), time.perf_counter() - start)
 
         uncalibrated = [IntervalModel() for _ in objectives]
         predictor = cls(model_config, cfg, members, mu, sd, uncalibrated, dict(protocol or {}), kinds)
@@ -264,12 +274,18 @@ class Predictor:
         held = oob.any(axis=0)
         oob_mean = np.einsum("mn,mnj->nj", oob, outs) / np.maximum(oob.sum(axis=0), 1)[:, None]
         intervals = []
-        for j in range(len(self.objectives)):
+        for j, name in enumerate(self.objectives):
             rows = held & np.isfinite(y_z[:, j])
             if rows.sum() >= 5:
-                intervals.append(calibrated(y_z[rows, j] - oob_mean[rows, j], spread[rows, j],
-                                            method=f"split conformal on {int(rows.sum())} out-of-fold cells",
-                                            mean_z=oob_mean[rows, j]))
+                # the level first (free objectives are computed exactly, they keep their heads' level)
+                level = None if name in FREE_OBJECTIVES else level_map(oob_mean[rows, j], y_z[rows, j])
+                levelled = IntervalModel(**(level or {}))
+                mean, slope = levelled.level(oob_mean[rows, j])
+                interval = calibrated(y_z[rows, j] - mean, slope * spread[rows, j],
+                                      method=f"split conformal on {int(rows.sum())} out-of-fold cells"
+                                             + (", level mapped on them" if level else ""), mean_z=mean,
+                                      best_low=units.is_cost(name))
+                intervals.append(replace(interval, **(level or {})))
             else:  # too few held-out cells to calibrate
                 intervals.append(conservative(f"not calibrated: {int(rows.sum())} out-of-fold cells (< 5)",
                                               int(rows.sum())))
@@ -277,13 +293,16 @@ class Predictor:
 
     # ---- prediction ------------------------------------------------------------------
     def _spread_and_sd(self, outs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Member outputs (M, n, J) -> ensemble mean and calibrated std (n, J), normalised units."""
-        mu_z = outs.mean(axis=0)
+        """Member outputs (M, n, J) -> ensemble mean and calibrated std (n, J), normalised units,
+        each objective's mean through its calibrated level map (:mod:`.calibration`)."""
+        raw = outs.mean(axis=0)
         spread = np.maximum(outs.std(axis=0), 1e-3)
-        sd_z = np.empty_like(mu_z)
+        mu_z, sd_z = np.empty_like(raw), np.empty_like(raw)
         for j, model in enumerate(self.intervals):
-            sources = mu_z[:, [self.objectives.index(o) for o in model.sources]] if model.sources else None
-            sd_z[:, j] = model.sd(spread[:, j], sources, mu_z[:, j])
+            mu_z[:, j], slope = model.level(raw[:, j])
+            # a transfer target's map was fitted on the source heads' raw outputs
+            sources = raw[:, [self.objectives.index(o) for o in model.sources]] if model.sources else None
+            sd_z[:, j] = model.sd(slope * spread[:, j], sources, mu_z[:, j])
         return mu_z, sd_z
 
     def predict(self, archs: Sequence[Arch], exact_free: bool = True) -> Prediction:

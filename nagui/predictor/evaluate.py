@@ -27,6 +27,7 @@ from ..space import OPS, Arch
 from . import units
 from .device import LOCAL, DeviceHead, device_basis
 from .ensemble import Predictor, TrainConfig
+from .model import PLAIN_MEMBER_KINDS
 from .training import FULL_BATCH
 from .transfer import adapt, naive_transfer_score, pretrain
 
@@ -88,10 +89,11 @@ def records_coverage(records: Sequence[dict], objective: str) -> dict:
 
 def run_plain(bench: Benchmark, dataset: str, sizes: Sequence[int], seeds: Sequence[int],
               extra_objectives: Sequence[str] = ("latency@raspi4",), train_config: TrainConfig = TrainConfig(),
-              baselines: bool = True, say: Report = _logged, target: str | None = None) -> list[dict]:
+              baselines: bool = True, say: Report = _logged, target: str | None = None,
+              member_kinds: Sequence[str] = PLAIN_MEMBER_KINDS) -> list[dict]:
     """Fit on ``n`` random cells (per size and seed), score on every other cell. The target
     is ``target`` (any table column, e.g. ``valid_acc@cifar10-valid``) or ``dataset``'s test
-    accuracy, predicted together with ``extra_objectives``."""
+    accuracy, predicted together with ``extra_objectives``, by an ensemble of ``member_kinds``."""
     table, archs = bench.table, list(bench.archs)
     target = target or column("test_acc", dataset)
     if target not in table.columns:
@@ -106,7 +108,8 @@ def run_plain(bench: Benchmark, dataset: str, sizes: Sequence[int], seeds: Seque
             rest[idx] = False
             start = time.perf_counter()
             predictor = Predictor.fit([archs[i] for i in idx], {o: table[o].to_numpy()[idx] for o in objectives},
-                                      train_config=dataclasses.replace(train_config, seed=seed))
+                                      train_config=dataclasses.replace(train_config, seed=seed),
+                                      member_kinds=member_kinds)
             fit_s = time.perf_counter() - start
             start = time.perf_counter()
             pred = predictor.predict(archs)
@@ -114,8 +117,12 @@ def run_plain(bench: Benchmark, dataset: str, sizes: Sequence[int], seeds: Seque
             for o in objectives:
                 truth = table[o].to_numpy()
                 lo, hi = pred.interval(o, 0.9)
+                scored = rest & np.isfinite(truth)
                 rec = {"setting": "plain", "objective": o, "train_cells": n, "seed": seed, "method": "nagui_gnn",
+                       "member_kinds": "+".join(member_kinds),
                        **rank_scores(pred[o][rest], truth[rest]),
+                       "mae": float(np.abs(pred[o][scored] - truth[scored]).mean()),
+                       "width90": float(np.median(hi[scored] - lo[scored])),
                        **interval_coverage(truth, lo, hi, rest, higher_is_better=units.is_accuracy(o)),
                        "fit_s": fit_s, "predict_all_s": predict_s,
                        "protocol": f"{n} random cells of the table with their {o}; scored on the other "
@@ -125,7 +132,9 @@ def run_plain(bench: Benchmark, dataset: str, sizes: Sequence[int], seeds: Seque
                     y = units.forward(truth, units.default_transform(o))
                     for name, p in tree_baselines(x_all[idx], y[idx], x_all, seed).items():
                         records.append({**rec, "method": name, **rank_scores(p[rest], truth[rest]),
-                                        "coverage90": None, "coverage90_top5": None, "fit_s": None,
+                                        "coverage90": None, "coverage90_top5": None, "width90": None,
+                                        "mae": float(np.abs(units.inverse(p, units.default_transform(o))[scored]
+                                                            - truth[scored]).mean()), "fit_s": None,
                                         "predict_all_s": None})
                 say(f"plain {o} n={n} seed={seed}: tau={rec['kendall_tau']:.3f} fit={fit_s:.1f}s")
     return records

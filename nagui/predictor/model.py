@@ -1,4 +1,11 @@
-"""The predictor network: a GIN over the cell DAG with one output head per objective.
+"""The predictor networks: models over the cell DAG with one output head per objective.
+
+``ModelConfig.member_kinds`` names the member models of an ensemble (issue #16, BENCHMARKS.md):
+``gin`` (:class:`CellGNN`, below) and ``dag-exec`` (:class:`DagExecNet`: the cell run as a
+program, node after node in topological order). An ensemble of both ranks better than
+either alone: their errors differ.
+
+GIN:
 
     x (B, 8, F) node features (one-hot or soft types + live flag)  [+ noise level t (B,)]
       -> linear embedding                         # B, 8, H
@@ -22,6 +29,13 @@ from torch import nn
 from .encoding import FEATURES, NUM_NODES, adjacency
 
 
+MODEL_KINDS = ("gin", "dag-exec")
+# the member kinds of a plain predictor (fitted on table labels; the Predictor page, `nagui
+# predictor train`, `nagui bench predictor`): both ranked better than GIN alone (BENCHMARKS.md,
+# issue #16). Guidance, BO and transfer pretraining keep GIN members, as they were measured.
+PLAIN_MEMBER_KINDS = ("gin", "dag-exec")
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     objectives: tuple[str, ...]          # names of the table convention, one head each
@@ -29,10 +43,15 @@ class ModelConfig:
     layers: int = 3                      # message-passing rounds (each: forward + backward GIN)
     noise_aware: bool = False            # take a noise level t in [0, 1] as input (guidance)
     dropout: float = 0.0
+    member_kinds: tuple[str, ...] = ("gin",)   # member models, kind-major (see member_kind)
 
     def __post_init__(self) -> None:
         if not self.objectives or len(set(self.objectives)) != len(self.objectives):
             raise ValueError(f"objectives must be a non-empty list of distinct names, got {self.objectives!r}")
+        bad = [k for k in self.member_kinds if k not in MODEL_KINDS]
+        if not self.member_kinds or bad or len(set(self.member_kinds)) != len(self.member_kinds):
+            raise ValueError(f"ModelConfig.member_kinds must be distinct names among {list(MODEL_KINDS)}, "
+                             f"got {list(self.member_kinds)!r}")
         for name in ("hidden", "layers"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"ModelConfig.{name} must be a positive int, got {getattr(self, name)!r}")
@@ -40,6 +59,7 @@ class ModelConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["objectives"] = list(self.objectives)
+        d["member_kinds"] = list(self.member_kinds)
         return d
 
     @classmethod
@@ -48,7 +68,9 @@ class ModelConfig:
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"unknown ModelConfig fields {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**{**d, "objectives": tuple(d["objectives"])})
+        # checkpoints written before issue #16's member kinds hold GIN members only (the default)
+        return cls(**{**d, "objectives": tuple(d["objectives"]),
+                      "member_kinds": tuple(d.get("member_kinds", ("gin",)))})
 
 
 def _mlp(d_in: int, d_hidden: int, d_out: int) -> nn.Sequential:
@@ -115,3 +137,92 @@ class CellGNN(nn.Module):
     def forward(self, x: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
         z = self.embed_cells(x, t)
         return torch.cat([head(z) for head in self.heads], dim=1)         # B, n_objectives
+
+
+class DagExecNet(nn.Module):
+    """The cell run as a program over node states, once along the DAG and once against it.
+
+    Node i's state is ``LayerNorm(relu(W(x_i) @ agg_i) + e_i)``: ``agg_i`` is a gated sum of
+    its predecessors' states, ``W(x_i) = sum_t x_i[t] W_t`` an (H, H) map weighted by the
+    node's (possibly soft) type, and ``e_i`` its embedding. An op acts on what flows into
+    it, as in the network the cell describes, where GIN's rounds sum neighbours. The
+    backward pass starts from ``e + forward states``; readout is [output node after the
+    forward pass ; input node after the backward pass].
+    """
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        h = config.hidden
+        self.embed = nn.Linear(FEATURES, h)
+        self.op_forward = nn.Parameter(torch.randn(FEATURES, h, h) / h ** 0.5)
+        self.op_backward = nn.Parameter(torch.randn(FEATURES, h, h) / h ** 0.5)
+        self.gate_forward = nn.Linear(h, h)
+        self.gate_backward = nn.Linear(h, h)
+        self.norm_forward = nn.LayerNorm(h)
+        self.norm_backward = nn.LayerNorm(h)
+        self.register_buffer("adj_in", adjacency()[0], persistent=False)       # row i = in-neighbours of i
+        self.register_buffer("adj_out", adjacency(reverse=True)[0], persistent=False)
+        self.levels_forward = _levels(self.adj_in)
+        self.levels_backward = _levels(self.adj_out)
+        self.noise = _mlp(h, h, h) if config.noise_aware else None
+        self.trunk = nn.Sequential(_mlp(2 * h, h, h), nn.ReLU(), nn.Dropout(config.dropout))
+        self.heads = nn.ModuleList(nn.Linear(h, 1) for _ in config.objectives)
+
+    def _run(self, e: torch.Tensor, x: torch.Tensor, ops: torch.Tensor, gate: nn.Module, norm: nn.Module,
+             adj: torch.Tensor, levels: list[list[int]]) -> torch.Tensor:
+        """States (B, 8, H) of one pass; the nodes of a level (same longest path from the
+        start) run together: NB201's 8 nodes form 5 levels."""
+        batch, _, h = e.shape
+        ops_flat = ops.permute(2, 0, 1).reshape(h, -1)          # (H_in, F * H_out)
+        zero = torch.zeros(batch, h, dtype=e.dtype, device=e.device)
+        states, gated = [zero] * NUM_NODES, [zero] * NUM_NODES
+        for level in levels:
+            agg = torch.einsum("ln,bnh->blh", adj[level], torch.stack(gated, 1))             # B, L, H
+            mapped = (agg @ ops_flat).view(batch, len(level), FEATURES, h)                  # B, L, F, H
+            out = norm(torch.relu(torch.einsum("blf,blfh->blh", x[:, level], mapped)) + e[:, level])
+            gate_out = torch.sigmoid(gate(out)) * out
+            for k, i in enumerate(level):
+                states[i], gated[i] = out[:, k], gate_out[:, k]
+        return torch.stack(states, 1)
+
+    def embed_cells(self, x: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, 8, F) [+ t (B,)] -> (B, H) cell embeddings."""
+        if x.dim() != 3 or x.shape[1:] != (NUM_NODES, FEATURES):
+            raise ValueError(f"expected encodings of shape (B, {NUM_NODES}, {FEATURES}), got {tuple(x.shape)}")
+        e = self.embed(x)                                                  # B, 8, H
+        if self.noise is not None:
+            if t is None:
+                raise ValueError("this predictor is noise-aware: pass the noise level t (B,)")
+            e = e + self.noise(noise_features(t, self.config.hidden))[:, None, :]
+        fw = self._run(e, x, self.op_forward, self.gate_forward, self.norm_forward, self.adj_in,
+                       self.levels_forward)
+        bw = self._run(e + fw, x, self.op_backward, self.gate_backward, self.norm_backward, self.adj_out,
+                       self.levels_backward)
+        return self.trunk(torch.cat([fw[:, -1], bw[:, 0]], dim=1))
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
+        z = self.embed_cells(x, t)
+        return torch.cat([head(z) for head in self.heads], dim=1)         # B, n_objectives
+
+
+def _levels(adj: torch.Tensor) -> list[list[int]]:
+    """Nodes grouped by their longest path from a source of ``adj`` (row i = inputs of i)."""
+    depth: dict[int, int] = {}
+    while len(depth) < adj.shape[0]:
+        for i in range(adj.shape[0]):
+            inputs = torch.nonzero(adj[i]).flatten().tolist()
+            if i not in depth and all(j in depth for j in inputs):
+                depth[i] = 1 + max((depth[j] for j in inputs), default=-1)
+    return [[i for i in sorted(depth) if depth[i] == d] for d in range(max(depth.values()) + 1)]
+
+
+def member_kind(config: ModelConfig, index: int, n_members: int) -> str:
+    """The kind of member ``index`` of ``n_members``: kind-major, an equal share each
+    (members 0..3 GIN and 4..7 DAG-exec for kinds (gin, dag-exec) and 8 members)."""
+    return config.member_kinds[index * len(config.member_kinds) // n_members]
+
+
+def build_member(config: ModelConfig, kind: str) -> nn.Module:
+    """A fresh member model of one kind."""
+    return {"gin": CellGNN, "dag-exec": DagExecNet}[kind](config)

@@ -28,6 +28,7 @@ from ..space import Arch
 from .ensemble import FREE_OBJECTIVES, Predictor, TrainConfig
 from . import units
 from .evaluate import interval_coverage, rank_scores
+from .model import PLAIN_MEMBER_KINDS, ModelConfig
 
 log = logging.getLogger(__name__)
 INTERVAL = 0.9
@@ -49,8 +50,14 @@ def learnt_objectives(predictor: Predictor) -> list[str]:
 
 
 # ---- training ---------------------------------------------------------------------------
+# the Predictor page's choice of member models: label -> ModelConfig.member_kinds
+MEMBER_CHOICES = {"GIN + DAG-execution (best ranking)": PLAIN_MEMBER_KINDS,
+                  "GIN only (about 3× faster to fit)": ("gin",)}
+
+
 def check_training_request(bench, objectives: Sequence[str], train_size: int, *, members: int | None = None,
-                           epochs: int | None = None, seed: int = 0) -> tuple[list[str], TrainConfig]:
+                           epochs: int | None = None, seed: int = 0,
+                           member_kinds: Sequence[str] = PLAIN_MEMBER_KINDS) -> tuple[list[str], TrainConfig]:
     """The objectives (stripped) and the :class:`TrainConfig` of a training request, or
     :class:`PredictorSetupError` saying what is wrong with it."""
     objectives = [o.strip() for o in objectives if o and o.strip()]
@@ -65,6 +72,10 @@ def check_training_request(bench, objectives: Sequence[str], train_size: int, *,
             or not 1 <= train_size <= len(bench):
         raise PredictorSetupError(f"train size must be a whole number in 1..{len(bench)}, got {train_size!r}")
     try:
+        ModelConfig(tuple(objectives), member_kinds=tuple(member_kinds))
+    except ValueError as exc:
+        raise PredictorSetupError(str(exc)) from None
+    try:
         given = {"members": members, "epochs": epochs}
         config = TrainConfig(seed=seed, **{k: v for k, v in given.items() if v is not None})
     except ValueError as exc:
@@ -74,12 +85,13 @@ def check_training_request(bench, objectives: Sequence[str], train_size: int, *,
 
 def train_on_random_cells(bench, objectives: Sequence[str], train_size: int, *, members: int | None = None,
                           epochs: int | None = None, seed: int = 0, noise_aware: bool = False,
-                          progress: Report = quiet) -> Predictor:
+                          member_kinds: Sequence[str] = PLAIN_MEMBER_KINDS, progress: Report = quiet) -> Predictor:
     """Fit a predictor of ``objectives`` (table columns) on ``train_size`` uniformly random
     cells (``seed``). Their labels are counted queries of ``bench``. ``members``/``epochs``
-    default to :class:`TrainConfig`'s. Raises :class:`PredictorSetupError` for a bad request."""
+    default to :class:`TrainConfig`'s; each of ``member_kinds`` gets ``members`` members.
+    Raises :class:`PredictorSetupError` for a bad request."""
     objectives, config = check_training_request(bench, objectives, train_size, members=members, epochs=epochs,
-                                                seed=seed)
+                                                seed=seed, member_kinds=member_kinds)
     idx = np.random.default_rng(seed).choice(len(bench), int(train_size), replace=False)
     archs = [bench.arch(int(i)) for i in idx]
     rows = [bench.query(int(i), objectives) for i in idx]  # counted: these are the "trained" cells
@@ -91,7 +103,7 @@ def train_on_random_cells(bench, objectives: Sequence[str], train_size: int, *, 
     protocol = {"train_cells": int(train_size), "sampling": f"uniform random cells, seed {seed}",
                 "labels_from": "benchmark table", "train_indices": sorted(int(i) for i in idx)}
     return Predictor.fit(archs, targets, train_config=config, noise_aware=noise_aware, protocol=protocol,
-                         progress=progress)
+                         member_kinds=member_kinds, progress=progress)
 
 
 # ---- evaluation --------------------------------------------------------------------------
@@ -230,10 +242,13 @@ def describe_protocol(predictor: Predictor) -> str:
     """What ``predictor`` was trained on, in plain words (never a list of the target's labels)."""
     p = predictor.protocol or {}
     cfg = predictor.train_config
-    members = len(predictor.members)
-    ensemble = (f"An ensemble of {members} graph network{'s' if members != 1 else ''} × {cfg.epochs} epochs"
-                + (", each leaving out 1/{} of the labelled cells to calibrate the {:.0%} intervals".format(
-                    members, INTERVAL) if members > 1 and cfg.holdout else "") + ".")
+    members, kinds = len(predictor.members), predictor.model_config.member_kinds
+    names = {"gin": "GIN", "dag-exec": "DAG-execution"}
+    made_of = (" (" + " and ".join(f"{members // len(kinds)} {names[k]}" for k in kinds) + ")" if len(kinds) > 1
+               else f" ({names[kinds[0]]})")
+    ensemble = (f"An ensemble of {members} graph network{'s' if members != 1 else ''}{made_of} × {cfg.epochs} "
+                f"epochs" + (", each leaving out 1/{} of the labelled cells to calibrate the {:.0%} intervals".format(
+                    cfg.members, INTERVAL) if cfg.members > 1 and cfg.holdout else "") + ".")
     free = ("FLOPs and params are computed exactly for every cell (an auxiliary task on all 15,625 cells, "
             "no label needed).")
     noise = (" Trained noise-aware (on noisy, soft encodings), as diffusion guidance needs."
@@ -286,21 +301,22 @@ def describe_protocol(predictor: Predictor) -> str:
 # ---- a training run in the run store -------------------------------------------------------
 def train_predictor_run(store, bench, objectives: Sequence[str], train_size: int, *, members: int | None = None,
                         epochs: int | None = None, seed: int = 0, noise_aware: bool = False,
-                        report: Report = quiet):
+                        member_kinds: Sequence[str] = PLAIN_MEMBER_KINDS, report: Report = quiet):
     """Train on random cells (:func:`train_on_random_cells`), save the predictor into a new
     ``predictor`` run of ``store``, score it (:func:`evaluate_predictor`) and mark the run done.
     Returns ``(run, predictor, evaluation)``. A failure or cancel marks the run and re-raises."""
     # refuse a bad request before a run folder exists
     objectives, config = check_training_request(bench, objectives, train_size, members=members, epochs=epochs,
-                                                seed=seed)
+                                                seed=seed, member_kinds=member_kinds)
     params = {"objectives": objectives, "train_size": int(train_size), "members": config.members,
-              "epochs": config.epochs, "seed": seed, "noise_aware": noise_aware}
+              "epochs": config.epochs, "seed": seed, "noise_aware": noise_aware,
+              "member_kinds": list(member_kinds)}
     run = store.create(RUN_KIND, params, name=f"{', '.join(objectives)} · {int(train_size):,} cells")
     with store.recording(run):
         report(f"training on {int(train_size):,} random cells", 0.02)
         predictor = train_on_random_cells(
             bench, objectives, train_size, members=members, epochs=epochs, seed=seed, noise_aware=noise_aware,
-            progress=within(report, 0.05, 0.9))
+            member_kinds=member_kinds, progress=within(report, 0.05, 0.9))
         predictor.save(run.path)
         report("scoring on the cells not used for training", 0.92)
         evaluation = evaluate_predictor(predictor, bench)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch import nn
 from torch.nn import functional as F
 
 from ..progress import cancel_point
-from .model import CellGNN
 from .noise import soft_marginal
 
 
@@ -57,7 +57,7 @@ def batch_size_for(rows: int, cfg: TrainConfig) -> int:
     return max(cfg.batch_size, math.ceil(rows * cfg.epochs / cfg.max_steps))
 
 
-def train_member(model: CellGNN, x: torch.Tensor, y: torch.Tensor, pool_x: torch.Tensor, pool_z: torch.Tensor,
+def train_member(model: nn.Module, x: torch.Tensor, y: torch.Tensor, pool_x: torch.Tensor, pool_z: torch.Tensor,
                   free_cols: list[int], cfg: TrainConfig, noise_aware: bool, rng: np.random.Generator) -> None:
     """Train one member in place. x (n, 8, T), y (n, J) normalised with NaN for missing."""
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -79,7 +79,16 @@ def train_member(model: CellGNN, x: torch.Tensor, y: torch.Tensor, pool_x: torch
         if noise_aware:
             tb = torch.rand(len(rows), generator=gen)
             xb = soft_marginal(xb, tb)
-        out = model(xb, tb)                                                       # B, J
+        if cfg.aux_weight:   # the free task's cells ride in the same forward pass (one call, not two)
+            pick = torch.randint(0, pool_x.shape[0], (cfg.aux_batch,), generator=gen)
+            px, pt = pool_x[pick], None
+            if noise_aware:
+                pt = torch.rand(len(pick), generator=gen)
+                px = soft_marginal(px, pt)
+            both = model(torch.cat([xb, px]), None if tb is None else torch.cat([tb, pt]))
+            out, aux_out = both[:len(rows)], both[len(rows):]                    # B, J and aux_batch, J
+        else:
+            out = model(xb, tb)                                                   # B, J
         loss = ((out - yb) ** 2 * kb).sum() / kb.sum().clamp(min=1)
         if cfg.rank_weight:
             for j in labelled_cols:
@@ -89,12 +98,7 @@ def train_member(model: CellGNN, x: torch.Tensor, y: torch.Tensor, pool_x: torch
                 if len(idx) > 1:
                     loss = loss + cfg.rank_weight * rank_loss(out[idx, j], yb[idx, j]) / len(labelled_cols)
         if cfg.aux_weight:
-            pick = torch.randint(0, pool_x.shape[0], (cfg.aux_batch,), generator=gen)
-            px, pt = pool_x[pick], None
-            if noise_aware:
-                pt = torch.rand(len(pick), generator=gen)
-                px = soft_marginal(px, pt)
-            loss = loss + cfg.aux_weight * ((model(px, pt)[:, free_cols] - pool_z[pick]) ** 2).mean()
+            loss = loss + cfg.aux_weight * ((aux_out[:, free_cols] - pool_z[pick]) ** 2).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()

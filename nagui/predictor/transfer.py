@@ -21,6 +21,7 @@ k target cells given to :func:`adapt`, nothing else of the target task.
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -68,8 +69,7 @@ def adapt(pretrained: Predictor, target: str, archs: Sequence[Arch] = (), values
         raise ValueError("the pretrained predictor has no source objective to transfer from")
     src_cols = [pretrained.objectives.index(o) for o in sources]
     objectives = tuple(sources) + (target,) + FREE_OBJECTIVES
-    config = ModelConfig(objectives, hidden=pretrained.model_config.hidden, layers=pretrained.model_config.layers,
-                         noise_aware=pretrained.model_config.noise_aware, dropout=pretrained.model_config.dropout)
+    config = replace(pretrained.model_config, objectives=objectives)
 
     if mode not in ("heads", "finetune"):
         raise ValueError(f"mode must be 'heads' or 'finetune', got {mode!r}")

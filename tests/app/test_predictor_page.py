@@ -84,6 +84,8 @@ def test_train_a_tiny_predictor_then_load_it_back(home):
     runs = RunStore().list("predictor")
     assert len(runs) == 1 and runs[0].status == "done" and runs[0].id == task.result["run_id"]
     assert (runs[0].path / "weights.safetensors").is_file()
+    assert at.selectbox(key="train_models").value.startswith("GIN + DAG-execution")     # the default
+    assert runs[0].params["member_kinds"] == ["gin", "dag-exec"]
     rows = scores(at)
     assert [r["objective"] for r in rows] == ["test_acc@cifar10", "latency@pixel3"]
     assert all(-1 <= r["Kendall τ"] <= 1 and -1 <= r["Spearman ρ"] <= 1 and r["MAE"] >= 0 for r in rows)

@@ -78,6 +78,8 @@ def test_predictor_train_predict_and_bad_checkpoint(data_dir, tmp_path):
               "--epochs", "10", "--out", str(out))
     assert r.returncode == 0, r.stderr
     assert (out / "weights.safetensors").is_file() and (out / "predictor.json").is_file()
+    meta = json.loads((out / "predictor.json").read_text())
+    assert meta["model"]["member_kinds"] == ["gin", "dag-exec"] and meta["members"] == 4   # 2 per kind
     r = nagui("predictor", "predict", str(out), BEST_C10, "--json")
     assert r.returncode == 0, r.stderr
     rec = json.loads(r.stdout)
@@ -88,6 +90,8 @@ def test_predictor_train_predict_and_bad_checkpoint(data_dir, tmp_path):
     assert r.returncode == 2 and "format" in r.stderr and "Traceback" not in r.stderr
     r = nagui("predictor", "train", "--objectives", "accuracy", "--out", str(tmp_path / "x"))
     assert r.returncode == 2 and "unknown objective" in r.stderr
+    r = nagui("predictor", "train", "--member-kinds", "gin,mlp", "--out", str(tmp_path / "x"))
+    assert r.returncode == 2 and "member_kinds must be distinct names among ['gin', 'dag-exec']" in r.stderr
 
 
 def test_predictor_proxies_scores_a_cell_on_real_images(images_root):

@@ -10,7 +10,7 @@ import pytest
 from nagui.data import column
 from nagui.diffusion.problem import PredictorSpec, pretrained_predictor
 from nagui.predictor import units
-from nagui.predictor.calibration import IntervalModel, calibrated, conformal_quantile
+from nagui.predictor.calibration import LEVEL_MIN_SLOPE, IntervalModel, calibrated, conformal_quantile, level_map
 from nagui.predictor.ensemble import CheckpointError, Predictor
 from nagui.predictor.evaluate import interval_coverage
 from nagui.predictor.transfer import adapt
@@ -63,6 +63,31 @@ def test_interval_model_round_trips_and_refuses_bad_values():
         IntervalModel(top_scale=1.0)
     with pytest.raises(ValueError, match="unknown interval fields"):
         IntervalModel.from_dict({"scale": 1.0, "width": 2})
+
+
+def test_level_map_undoes_a_stretch_and_keeps_the_order():
+    """Held-out predictions stretched where cells are dense (what the ranking loss does):
+    the map brings them back to the labels and never reorders two cells."""
+    rng = np.random.default_rng(0)
+    truth = rng.normal(0, 1, 300)
+    pred = np.where(truth > 0.5, 0.5 + 4 * (truth - 0.5), truth) + rng.normal(0, 0.05, 300)
+    fields = level_map(pred, truth)
+    model = IntervalModel(**fields)
+    mapped, slope = model.level(pred)
+    assert np.abs(mapped - truth).mean() < 0.1 < np.abs(pred - truth).mean()
+    assert np.abs(mapped[truth > 1.5] - truth[truth > 1.5]).mean() < 0.15
+    grid = np.linspace(-8, 8, 2001)                       # beyond the knots too
+    values, slopes = model.level(grid)
+    assert (np.diff(values) > 0).all() and (slopes >= LEVEL_MIN_SLOPE - 1e-9).all()
+    # the slope is the map's derivative (a grid step across a knot mixes two slopes)
+    assert np.isclose(np.diff(values) / np.diff(grid), slopes[1:], rtol=1e-6, atol=1e-6).mean() > 0.99
+    assert slope[pred > 3].mean() == pytest.approx(0.25, abs=0.05)    # the stretched part is shrunk 4x
+    assert IntervalModel.from_dict(json.loads(json.dumps(model.to_dict()))) == model
+    assert level_map(pred[:10], truth[:10]) is None                    # too few cells: no map
+    identity = IntervalModel()
+    np.testing.assert_array_equal(identity.level(pred)[0], pred)
+    with pytest.raises(ValueError, match="level map needs increasing knots"):
+        IntervalModel(level_knots=(0.0, 1.0), level_values=(1.0, 0.5), level_end_slopes=(1.0, 1.0))
 
 
 def test_logit_units_round_trip_and_stay_below_100():
@@ -133,6 +158,7 @@ def test_a_checkpoint_from_before_intervals_were_recorded_still_loads(tiny_predi
     old = Predictor.load(tmp_path / "p")
     np.testing.assert_allclose(old.calibration, tiny_predictor.calibration)
     assert all("older checkpoint" in m.method for m in old.intervals)
+    assert all(not m.level_knots for m in old.intervals)                 # no level map: identity
 
 
 def test_records_coverage_counts_truth_inside_the_shown_interval():

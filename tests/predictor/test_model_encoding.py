@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from nagui.predictor.encoding import DEAD, FEATURES, NUM_TYPES, encode, encode_indices
-from nagui.predictor.model import CellGNN, ModelConfig
+from nagui.predictor.model import DagExecNet, ModelConfig, build_member, member_kind
 from nagui.noise_schedule import alpha_bar
 from nagui.predictor.noise import sample_noisy, soft_marginal
 from nagui.space import NODE_TYPES, Arch, prune
@@ -31,8 +31,9 @@ def test_vectorised_encoding_matches_per_cell():
     assert torch.equal(encode_indices([a.indices for a in archs]), encode(archs))
 
 
-def test_model_shapes_and_gradient_wrt_encoding():
-    model = CellGNN(ModelConfig(("test_acc@cifar10", "latency@raspi4", "flops"), hidden=16, layers=2))
+@pytest.mark.parametrize("kind", ["gin", "dag-exec"])
+def test_model_shapes_and_gradient_wrt_encoding(kind):
+    model = build_member(ModelConfig(("test_acc@cifar10", "latency@raspi4", "flops"), hidden=16, layers=2), kind)
     x = encode([DEAD_CONV] * 3).requires_grad_(True)
     out = model(x)
     assert out.shape == (3, 3)
@@ -42,8 +43,9 @@ def test_model_shapes_and_gradient_wrt_encoding():
         model(torch.zeros(2, 8, 3))
 
 
-def test_noise_aware_model_needs_t():
-    model = CellGNN(ModelConfig(("a",), hidden=16, noise_aware=True))
+@pytest.mark.parametrize("kind", ["gin", "dag-exec"])
+def test_noise_aware_model_needs_t(kind):
+    model = build_member(ModelConfig(("a",), hidden=16, noise_aware=True), kind)
     x = encode([DEAD_CONV], split_dead=False)
     with pytest.raises(ValueError, match="noise level"):
         model(x)
@@ -59,6 +61,45 @@ def test_model_config_validation():
     assert ModelConfig.from_dict(cfg.to_dict()) == cfg
     with pytest.raises(ValueError, match="unknown ModelConfig fields"):
         ModelConfig.from_dict({**cfg.to_dict(), "heads": 3})
+    with pytest.raises(ValueError, match="member_kinds must be distinct names among"):
+        ModelConfig(("a",), member_kinds=("gin", "transformer"))
+    mixed = ModelConfig(("a",), member_kinds=("gin", "dag-exec"))
+    assert ModelConfig.from_dict(mixed.to_dict()) == mixed
+    # a config written before member kinds existed describes GIN members
+    old = {k: v for k, v in cfg.to_dict().items() if k != "member_kinds"}
+    assert ModelConfig.from_dict(old).member_kinds == ("gin",)
+    assert [member_kind(mixed, i, 6) for i in range(6)] == ["gin"] * 3 + ["dag-exec"] * 3
+
+
+def _dag_exec_node_by_node(model: DagExecNet, x: torch.Tensor) -> torch.Tensor:
+    """DAG-exec, written plainly: one node at a time in topological order, each taking the
+    gated sum of its predecessors' states (the reference for the level-batched forward)."""
+    def run(e, ops, gate, norm, adj, order):
+        states, gated = {}, {}
+        for i in order:
+            inputs = torch.nonzero(adj[i]).flatten().tolist()
+            agg = sum((gated[j] for j in inputs), torch.zeros(x.shape[0], e.shape[-1]))
+            w = torch.einsum("bf,fhk->bhk", x[:, i], ops)                       # W(x_i) = sum_t x_i[t] W_t
+            states[i] = norm(torch.relu(torch.einsum("bhk,bk->bh", w, agg)) + e[:, i])
+            gated[i] = torch.sigmoid(gate(states[i])) * states[i]
+        return torch.stack([states[i] for i in range(8)], 1)
+
+    e = model.embed(x)
+    fw = run(e, model.op_forward, model.gate_forward, model.norm_forward, model.adj_in, range(8))
+    bw = run(e + fw, model.op_backward, model.gate_backward, model.norm_backward, model.adj_out, range(7, -1, -1))
+    z = model.trunk(torch.cat([fw[:, -1], bw[:, 0]], 1))
+    return torch.cat([head(z) for head in model.heads], 1)
+
+
+def test_dag_exec_levels_run_the_cell_in_topological_order():
+    model = DagExecNet(ModelConfig(("a", "b"), hidden=12))
+    # NB201's ops-on-nodes DAG: input; edges 0->1, 0->2, 0->3; 1->2, 1->3; 2->3; output
+    assert model.levels_forward == [[0], [1, 2, 4], [3, 5], [6], [7]]
+    assert model.levels_backward == [[7], [4, 5, 6], [2, 3], [1], [0]]
+    x = encode([DEAD_CONV, Arch(("nor_conv_3x3",) * 6), Arch(("none",) * 6)])
+    torch.testing.assert_close(model(x), _dag_exec_node_by_node(model, x))
+    # a cell's output does not depend on the other cells of its batch
+    torch.testing.assert_close(model(x)[1:2], model(x[1:2]))
 
 
 def test_noise_marginal():

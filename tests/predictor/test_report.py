@@ -51,7 +51,10 @@ def test_protocol_in_words_for_a_plain_predictor(plain):
     text = describe_protocol(plain[0])
     assert "Trained on 60 uniform random cells (seed 3)" in text
     assert "test_acc@cifar10 and latency@raspi4 labels" in text
-    assert "2 graph networks × 3 epochs" in text and "FLOPs and params are computed exactly" in text
+    # the plain default: GIN and DAG-execution members, one of each per fold
+    assert [type(m).__name__ for m in plain[0].members] == ["CellGNN", "CellGNN", "DagExecNet", "DagExecNet"]
+    assert "4 graph networks (2 GIN and 2 DAG-execution) × 3 epochs" in text
+    assert "each leaving out 1/2 of the labelled cells" in text and "FLOPs and params are computed exactly" in text
 
 
 def test_transferred_predictor_is_scored_on_target_cells_it_never_saw(bench, tmp_path):
@@ -95,6 +98,8 @@ def test_bad_requests_say_what_is_wrong(bench, tiny_predictor):
         check_training_request(bench, ["test_acc@cifar10"], 0)
     with pytest.raises(PredictorSetupError, match="members must be a positive int"):
         check_training_request(bench, ["test_acc@cifar10"], 50, members=0)
+    with pytest.raises(PredictorSetupError, match=r"member_kinds must be distinct names among \['gin', 'dag-exec'\]"):
+        check_training_request(bench, ["test_acc@cifar10"], 50, member_kinds=["mlp"])
     with pytest.raises(PredictorSetupError, match="no head for"):
         evaluate_predictor(tiny_predictor, bench, objectives=["latency@raspi4"])
     assert objective_unit("test_acc_12ep@cifar100") == "%" and objective_unit("params") == "M params"
@@ -108,7 +113,7 @@ def test_training_run_is_stored_and_loads_back(bench, tmp_path):
     assert run.status == "done" and run.kind == "predictor" and run.params["train_size"] == 50
     assert -1 <= run.summary["metrics"]["test_acc@cifar100"]["kendall_tau"] <= 1
     assert run.summary["protocol"].startswith("Trained on 50 uniform random cells")
-    assert any("member 1/1" in t for t, _ in seen) and all(f is None or 0 <= f <= 1 for _, f in seen)
+    assert any("member 2/2 (dag-exec) fitted" in t for t, _ in seen) and all(f is None or 0 <= f <= 1 for _, f in seen)
     loaded = Predictor.load(run.path)
     archs = [bench.arch(i) for i in (0, 3731)]
     np.testing.assert_allclose(loaded.predict(archs).mean, predictor.predict(archs).mean, rtol=1e-5)
