@@ -41,4 +41,4 @@ def test_a_predictor_fit_reports_each_member_with_its_fraction(bench):
     archs = [bench.arch(i) for i in range(0, 15625, 625)]
     Predictor.fit(archs, {"test_acc@cifar10": bench.table["test_acc@cifar10"].to_numpy()[::625]},
                   train_config=TrainConfig(members=2, epochs=1), progress=lambda t, f=None: got.append((t, f)))
-    assert got == [("member 1/2 fitted", 0.5), ("member 2/2 fitted", 1.0)]
+    assert got == [("member 1/2 (gin) fitted", 0.5), ("member 2/2 (gin) fitted", 1.0)]
