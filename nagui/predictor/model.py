@@ -85,6 +85,19 @@ def noise_features(t: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.cat([angles.sin(), angles.cos()], dim=1)
 
 
+def node_embeddings(model: nn.Module, x: torch.Tensor, t: torch.Tensor | None) -> torch.Tensor:
+    """A member's node embeddings (B, 8, H): its ``embed`` of the checked encodings (B, 8, F),
+    plus its ``noise`` MLP of the noise level t (B,) when it is noise-aware."""
+    if x.dim() != 3 or x.shape[1:] != (NUM_NODES, FEATURES):
+        raise ValueError(f"expected encodings of shape (B, {NUM_NODES}, {FEATURES}), got {tuple(x.shape)}")
+    h = model.embed(x)
+    if model.noise is not None:
+        if t is None:
+            raise ValueError("this predictor is noise-aware: pass the noise level t (B,)")
+        h = h + model.noise(noise_features(t, model.config.hidden))[:, None, :]
+    return h
+
+
 class DenseGINConv(nn.Module):
     """One dense GIN round, ``mlp((1 + eps) * x + adj @ x)``, over a batch (B, N, F) and an
     adjacency (N, N) or (B, N, N). The same computation, parameter names (``nn``, ``eps``)
@@ -122,13 +135,7 @@ class CellGNN(nn.Module):
 
     def embed_cells(self, x: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
         """(B, 8, F) [+ t (B,)] -> (B, H) cell embeddings."""
-        if x.dim() != 3 or x.shape[1:] != (NUM_NODES, FEATURES):
-            raise ValueError(f"expected encodings of shape (B, {NUM_NODES}, {FEATURES}), got {tuple(x.shape)}")
-        h = self.embed(x)                                                 # B, 8, H
-        if self.noise is not None:
-            if t is None:
-                raise ValueError("this predictor is noise-aware: pass the noise level t (B,)")
-            h = h + self.noise(noise_features(t, self.config.hidden))[:, None, :]
+        h = node_embeddings(self, x, t)                                   # B, 8, H
         for fwd, bwd, norm in zip(self.forward_convs, self.backward_convs, self.norms):
             h = norm(h + torch.relu(fwd(h, self.adj_in)) + torch.relu(bwd(h, self.adj_out)))  # B, 8, H
         readout = torch.cat([h[:, -1], h.mean(dim=1)], dim=1)            # B, 2H
@@ -188,13 +195,7 @@ class DagExecNet(nn.Module):
 
     def embed_cells(self, x: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
         """(B, 8, F) [+ t (B,)] -> (B, H) cell embeddings."""
-        if x.dim() != 3 or x.shape[1:] != (NUM_NODES, FEATURES):
-            raise ValueError(f"expected encodings of shape (B, {NUM_NODES}, {FEATURES}), got {tuple(x.shape)}")
-        e = self.embed(x)                                                  # B, 8, H
-        if self.noise is not None:
-            if t is None:
-                raise ValueError("this predictor is noise-aware: pass the noise level t (B,)")
-            e = e + self.noise(noise_features(t, self.config.hidden))[:, None, :]
+        e = node_embeddings(self, x, t)                                   # B, 8, H
         fw = self._run(e, x, self.op_forward, self.gate_forward, self.norm_forward, self.adj_in,
                        self.levels_forward)
         bw = self._run(e + fw, x, self.op_backward, self.gate_backward, self.norm_backward, self.adj_out,
