@@ -111,7 +111,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--noise-aware", action="store_true", help="train for soft/noisy inputs (guidance)")
     p.add_argument("--member-kinds",
                    help="the ensemble's member models, comma-separated, among gin and dag-exec; each gets --members "
-                        "members (default: both, the best ranking in BENCHMARKS.md; gin alone fits about 3x faster)")
+                        "members (default: both, the best ranking in BENCHMARKS.md; gin alone fits 2-3x faster)")
     p.add_argument("--out", required=True, help="directory for predictor.json + weights.safetensors")
     add_data_dir_arg(p)
     p.set_defaults(func=cmd_predictor_train)

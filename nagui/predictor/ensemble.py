@@ -140,7 +140,8 @@ class Predictor:
     @classmethod
     def fit(cls, archs: Sequence[Arch], targets: Mapping[str, Sequence[float]], *,
             train_config: TrainConfig = TrainConfig(), hidden: int = 48, layers: int = 3,
-            noise_aware: bool = False, member_kinds: Sequence[str] = ("gin",), protocol: dict | None = None,
+            noise_aware: bool = False, member_kinds: Sequence[str] = ModelConfig.member_kinds,
+            protocol: dict | None = None,
             transforms: Mapping[str, str] | None = None,
             isomorph_copies: int | None = None, progress: Report = quiet) -> "Predictor":
         """Fit on labelled cells. ``targets`` maps objective names to one value per cell (NaN = unknown);

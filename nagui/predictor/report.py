@@ -52,7 +52,7 @@ def learnt_objectives(predictor: Predictor) -> list[str]:
 # ---- training ---------------------------------------------------------------------------
 # the Predictor page's choice of member models: label -> ModelConfig.member_kinds
 MEMBER_CHOICES = {"GIN + DAG-execution (best ranking)": PLAIN_MEMBER_KINDS,
-                  "GIN only (about 3× faster to fit)": ("gin",)}
+                  "GIN only (fits 2–3× faster)": ("gin",)}
 
 
 def check_training_request(bench, objectives: Sequence[str], train_size: int, *, members: int | None = None,
