@@ -130,3 +130,18 @@ def test_every_progress_callback_has_the_one_shape():
     offenders = [f"{p}: {m.group(0)}" for root in roots for p in root.rglob("*.py")
                  for m in other_shape.finditer(p.read_text())]
     assert offenders == []
+
+
+def test_no_module_over_400_lines_and_no_function_over_80_in_nagui_and_the_pages():
+    pages = sorted((PACKAGE.parent / "app_pages").glob("*.py")) + sorted((PACKAGE.parent / "app_ui").glob("*.py"))
+    assert pages, "the app's pages were not found beside the package"
+    too_long = []
+    for path in SOURCES + pages:
+        text = path.read_text()
+        where = path.relative_to(PACKAGE.parent)
+        if text.count("\n") > 400:
+            too_long.append(f"{where}: {text.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 80:
+                too_long.append(f"{where}:{node.lineno} {node.name}: {node.end_lineno - node.lineno + 1} lines")
+    assert not too_long, "\n".join(too_long)

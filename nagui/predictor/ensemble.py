@@ -63,6 +63,35 @@ def _pool(split_dead: bool) -> tuple[torch.Tensor, torch.Tensor]:
     return encode_indices(indices, split_dead), y
 
 
+
+def _standardised_targets(archs: list[Arch], targets: Mapping[str, Sequence[float]],
+                          transforms: Mapping[str, str] | None):
+    """The fit's objectives (requested, then the free ones), their modelled units, the raw
+    labels y (n, J; NaN = unknown), the labels z-scored in those units, and the mean and sd
+    of each objective in its units."""
+    requested = [o for o in targets if o not in FREE_OBJECTIVES]
+    objectives = tuple(requested) + FREE_OBJECTIVES
+    kinds = tuple(units.check_transform((transforms or {}).get(o, units.default_transform(o)))
+                  for o in objectives)
+    y = np.full((len(archs), len(objectives)), np.nan)
+    for j, name in enumerate(requested):
+        values = np.asarray(targets[name], dtype=np.float64)
+        if values.shape != (len(archs),):
+            raise ValueError(f"targets[{name!r}] has {values.size} values for {len(archs)} cells")
+        y[:, j] = values
+    y[:, len(requested):] = _free_targets(archs)
+    y_t = np.stack([units.forward(y[:, j], kinds[j]) for j in range(len(objectives))], axis=1)
+    with warnings.catch_warnings():  # an all-NaN column is reported just below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mu = np.nanmean(y_t, axis=0)
+        sd = np.nanstd(y_t, axis=0)
+    if np.isnan(mu).any():
+        empty = [o for o, m in zip(objectives, mu) if np.isnan(m)]
+        raise ValueError(f"no usable label for objective(s) {empty}")
+    sd = np.where(sd > 1e-8, sd, 1.0)
+    return objectives, kinds, y, (y_t - mu) / sd, mu, sd
+
+
 def _free_targets(archs: Sequence[Arch]) -> np.ndarray:
     flops, params = table_cost(np.array([a.indices for a in archs]))
     return np.stack([flops, params], axis=1)
@@ -153,27 +182,7 @@ class Predictor:
         archs = [Arch.parse(a) for a in archs]
         if not archs:
             raise ValueError("cannot fit a predictor on zero cells")
-        requested = [o for o in targets if o not in FREE_OBJECTIVES]
-        objectives = tuple(requested) + FREE_OBJECTIVES
-        kinds = tuple(units.check_transform((transforms or {}).get(o, units.default_transform(o)))
-                      for o in objectives)
-        y = np.full((len(archs), len(objectives)), np.nan)
-        for j, name in enumerate(requested):
-            values = np.asarray(targets[name], dtype=np.float64)
-            if values.shape != (len(archs),):
-                raise ValueError(f"targets[{name!r}] has {values.size} values for {len(archs)} cells")
-            y[:, j] = values
-        y[:, len(requested):] = _free_targets(archs)
-        y_t = np.stack([units.forward(y[:, j], kinds[j]) for j in range(len(objectives))], axis=1)
-        with warnings.catch_warnings():  # an all-NaN column is reported just below
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mu = np.nanmean(y_t, axis=0)
-            sd = np.nanstd(y_t, axis=0)
-        if np.isnan(mu).any():
-            empty = [o for o, m in zip(objectives, mu) if np.isnan(m)]
-            raise ValueError(f"no usable label for objective(s) {empty}")
-        sd = np.where(sd > 1e-8, sd, 1.0)
-        y_z = (y_t - mu) / sd
+        objectives, kinds, y, y_z, mu, sd = _standardised_targets(archs, targets, transforms)
 
         model_config = ModelConfig(objectives, hidden=hidden, layers=layers, noise_aware=noise_aware,
                                    member_kinds=tuple(member_kinds))

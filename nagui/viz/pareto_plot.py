@@ -242,27 +242,35 @@ def search_space_scatter(table: pd.DataFrame, x: str, y: str, *, front=None, sam
         xaxis=_axis(x, "x"), yaxis=_axis(y, "y"), legend=_legend_on_top(),
         clickmode="event+select", hovermode="closest", dragmode="zoom",
     )
-    front_y = [np.asarray(t.y, dtype=float) for t in fig.data if t.name == "true front"]
-    if focus and (shown or front_y):
-        # the generated and selected points' range, the front's best point on top (only the
-        # front when nothing else is drawn); a baseline only raises the top, unless it is all
-        # there is: its cheapest Pareto points (10% cells) would otherwise stretch the chart
-        def best_of(v: np.ndarray) -> np.ndarray:
-            return np.array([np.nanmax(v) if maximise(y) else np.nanmin(v)])
-
-        best = [best_of(front_y[0])] if front_y else []
-        every = [v for _, v in shown]
-        ours = [v for who, v in shown if who != "baseline"]
-        if ours:
-            around = np.concatenate(ours + best + [best_of(v) for who, v in shown if who == "baseline"])
-        else:
-            around = np.concatenate(every + best) if every else front_y[0]
-        y_range = focus_range(around)
-        if y_range is not None:
-            fig.update_yaxes(range=y_range)
-            if every:
-                _note_points_below(fig, np.concatenate(every), y_range[0])
+    if focus:
+        _focus_y(fig, y, shown)
     return fig
+
+
+def _focus_y(fig: go.Figure, y: str, shown: list[tuple[str, np.ndarray]]) -> None:
+    """Set the y range around the generated and selected points (``shown``: (layer, y values)),
+    the front's best point on top (only the front when nothing else is drawn); a baseline only
+    raises the top, unless it is all there is: its cheapest Pareto points (10% cells) would
+    otherwise stretch the chart. Says how many drawn points lie below the range."""
+    front_y = [np.asarray(t.y, dtype=float) for t in fig.data if t.name == "true front"]
+    if not (shown or front_y):
+        return
+
+    def best_of(v: np.ndarray) -> np.ndarray:
+        return np.array([np.nanmax(v) if maximise(y) else np.nanmin(v)])
+
+    best = [best_of(front_y[0])] if front_y else []
+    every = [v for _, v in shown]
+    ours = [v for who, v in shown if who != "baseline"]
+    if ours:
+        around = np.concatenate(ours + best + [best_of(v) for who, v in shown if who == "baseline"])
+    else:
+        around = np.concatenate(every + best) if every else front_y[0]
+    y_range = focus_range(around)
+    if y_range is not None:
+        fig.update_yaxes(range=y_range)
+        if every:
+            _note_points_below(fig, np.concatenate(every), y_range[0])
 
 
 def _record_value(r: Mapping, key: str) -> float:
