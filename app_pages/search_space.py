@@ -5,8 +5,8 @@ import math
 import streamlit as st
 
 from nagui.data import COLUMN_DOCS
-from nagui.data.filters import (ACCURACY_COLUMNS, COLUMN_HELP, DEFAULT_COLUMNS, TableFilter, apply_filter, column_groups,
-                                iso_class, slider_bounds)
+from nagui.data.filters import (ACCURACY_COLUMNS, COLUMN_HELP, DEFAULT_COLUMNS, PAGE_ROWS, TableFilter, apply_filter,
+                                column_groups, iso_class, slider_bounds, sorted_page)
 from nagui.space import OPS, Arch, InvalidArchError, iso_key
 from nagui.viz import cell_figure
 from app_ui.common import benchmark_or_stop
@@ -58,8 +58,22 @@ shown = apply_filter(table, flt)
 # ---- main: the table ----------------------------------------------------------------
 st.title("Search space")
 st.caption("Every cell of the NAS-Bench-201 search space with its accuracies, cost and measured latencies. "
-           "Click a column header to sort, a row to inspect the cell.")
+           "Sort and page through them here, click a row to inspect the cell.")
 st.markdown(f"**{len(shown):,}** of {len(table):,} cells match", help="Change the filters in the sidebar")
+sort_col, order_col, page_col = st.columns([3, 2, 2])
+if st.session_state.get("table_sort", "index") not in ["index", *shown_cols[1:]]:   # its column was hidden
+    st.session_state["table_sort"] = "index"
+sort_by = sort_col.selectbox("Sort by", ["index", *shown_cols[1:]], key="table_sort",
+                             help="Sorts every matching cell, not only this page (NaN last)")
+descending = order_col.toggle("Descending", key="table_descending", value=False)
+pages = max(1, math.ceil(len(shown) / PAGE_ROWS))
+if st.session_state.get("table_page", 1) > pages:   # a filter shrank the table under the page shown
+    st.session_state["table_page"] = pages
+page_number = page_col.number_input(f"Page (of {pages:,})", 1, pages, key="table_page",
+                                    help=f"{PAGE_ROWS} cells per page: all of them at once made the page slow")
+view = sorted_page(shown, sort_by, descending, page_number)
+st.caption(f"Showing {view.caption()}, sorted by {sort_by}{' descending' if descending else ''}. "
+           "A click on a column header sorts this page only.")
 
 column_config = {"_index": st.column_config.NumberColumn("index", help=COLUMN_HELP["index"]),
                  "arch": st.column_config.TextColumn("arch", help=COLUMN_HELP["arch"], width="medium", pinned=True),
@@ -69,15 +83,15 @@ for col in shown_cols[1:]:
     if col != "output_connected":
         fmt_ = "%d" if col == "canonical_id" else ("%.3f" if col == "params" else "%.2f")
         column_config[col] = st.column_config.NumberColumn(col, help=COLUMN_HELP[col], format=fmt_)
-event = st.dataframe(shown[shown_cols], on_select="rerun", selection_mode="single-row", key="bench_table",
+event = st.dataframe(view.rows[shown_cols], on_select="rerun", selection_mode="single-row", key="bench_table",
                      column_config=column_config, height=420, placeholder="–")
 
 # ---- which cell to inspect: the newest of a row selection and a typed query --------
 rows = list(event.selection.rows)
 if rows != st.session_state.get("_bench_rows"):  # the selection changed in this run
     st.session_state["_bench_rows"] = rows
-    if rows and rows[0] < len(shown):
-        st.session_state["_selected_cell"] = int(shown.index[rows[0]])
+    if rows and rows[0] < len(view.rows):
+        st.session_state["_selected_cell"] = int(view.rows.index[rows[0]])
         st.session_state["_cell_source"] = "table"
     else:
         st.session_state.pop("_selected_cell", None)

@@ -138,25 +138,25 @@ class Profiler:
         if hit is not None:
             return {**hit, "cached": True}
         with self._lock:
-            start = time.perf_counter()
+            clock = _StepClock()
             with _threads(self.settings.compute_threads or os.cpu_count() or 1):
-                sub = self.calibrated(mask)
-                acc = accuracy(sub, self.heldout, self.settings.batch_size)
+                sub = clock.step("calibrate", self.calibrated, mask)
+                acc = clock.step("accuracy", accuracy, sub, self.heldout, self.settings.batch_size)
             sub = sub.cpu()
             with _threads(self.settings.threads):
-                cost = thop_cost_of_module(sub)
-                onnx_bytes = export_onnx(sub)
-                lat = ort_latency(onnx_bytes, LatencyConfig(runs=self.settings.latency_runs,
-                                                            warmup=self.settings.latency_warmup,
-                                                            threads=self.settings.threads))
-            seconds = time.perf_counter() - start
+                cost = clock.step("flops", thop_cost_of_module, sub)
+                onnx_bytes = clock.step("export", export_onnx, sub)
+                lat = clock.step("latency", ort_latency, onnx_bytes,
+                                 LatencyConfig(runs=self.settings.latency_runs, warmup=self.settings.latency_warmup,
+                                               threads=self.settings.threads))
+            seconds = clock.total()
         cell = mask.sub_cell(self.spec)
         record = {"mask": key, "cell": cell.to_str(), "depth": list(mask.depth()),
                   "edges_on": [f"{s}->{d}" for (s, d), st in zip(EDGES, mask.edges) if st == "on"],
                   "accuracy": round(acc, 3), "flops": round(cost.flops, 4), "params": round(cost.params, 5),
                   "latency_ms": round(lat.p50_ms, 4), "latency_p90_ms": round(lat.p90_ms, 4),
                   "onnx_kb": round(len(onnx_bytes) / 1024, 1), "heldout_images": len(self.heldout),
-                  "measure_s": round(seconds, 3), "measured_on": f"accuracy {self.device.type}, latency cpu",
+                  "measure_s": round(seconds, 3), "measure_steps_s": clock.steps, "measured_on": f"accuracy {self.device.type}, latency cpu",
                   "full_depth": mask.depth() == self.spec.slots}
         if self.bench is not None:
             row = self.bench.lookup(cell)
@@ -190,6 +190,23 @@ class _threads:
 
     def __exit__(self, *exc):
         torch.set_num_threads(self.previous)
+
+
+class _StepClock:
+    """Wall seconds of each step of one measurement, and of all of them."""
+
+    def __init__(self):
+        self.start = time.perf_counter()
+        self.steps: dict[str, float] = {}
+
+    def step(self, name: str, fn, *args):
+        t = time.perf_counter()
+        out = fn(*args)
+        self.steps[name] = round(time.perf_counter() - t, 4)
+        return out
+
+    def total(self) -> float:
+        return time.perf_counter() - self.start
 
 
 def masks_to_profile(spec: SuperNetSpec, limit: int | None = None, seed: int = 0) -> list[BlockMask]:

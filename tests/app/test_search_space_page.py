@@ -41,7 +41,8 @@ def test_renders_all_cells_and_default_best(at_page, bench):
     assert at_page.title[0].value == "Search space"
     assert count_text(at_page).startswith("**15,625** of 15,625")
     table = at_page.dataframe[0].value
-    assert len(table) == 15_625
+    assert list(table.index) == list(range(500))      # the first page, sorted by index
+    assert any("Showing rows 1–500 of 15,625, sorted by index" in c.value for c in at_page.caption)
     assert list(table.columns[:4]) == ["arch", "test_acc@cifar10", "test_acc@cifar100", "test_acc@ImageNet16-120"]
     best = bench.table["test_acc@cifar10"].idxmax()
     assert any("CIFAR-10 best cell" in c.value and f"**{best}**" in c.value for c in at_page.caption)
@@ -53,12 +54,35 @@ def test_renders_all_cells_and_default_best(at_page, bench):
 def test_filters_reduce_the_count(at_page):
     at_page.checkbox(key="unique_only").check().run()
     assert count_text(at_page).startswith("**6,466** of")
-    assert len(at_page.dataframe[0].value) == 6_466
+    assert len(at_page.dataframe[0].value) == 500
+    at_page.number_input(key="table_page").set_value(13).run()     # the last page: 6,466 = 12 x 500 + 466
+    assert len(at_page.dataframe[0].value) == 466
     at_page.multiselect(key="contains_ops").select("avg_pool_3x3").run()
     at_page.slider(key="min_acc").set_value(90.0).run()
     n = int(count_text(at_page).split("**")[1].replace(",", ""))
-    assert 0 < n < 6_466 and len(at_page.dataframe[0].value) == n
+    last_page = -(-n // 500)
+    assert 0 < n < 6_466 and last_page < 13
+    # page 13 lies past the new end: the last page is shown, not an empty one or an error
+    assert at_page.number_input(key="table_page").value == last_page
+    assert len(at_page.dataframe[0].value) == n - 500 * (last_page - 1)
     assert (at_page.dataframe[0].value["test_acc@cifar10"] >= 90.0).all()
+    assert not at_page.exception
+
+
+def test_sorting_covers_every_matching_cell_and_pages_walk_through_them(at_page, bench):
+    col = "test_acc@ImageNet16-120"
+    at_page.selectbox(key="table_sort").set_value(col).run()
+    at_page.toggle(key="table_descending").set_value(True).run()
+    top = at_page.dataframe[0].value
+    assert top.index[0] == bench.table[col].idxmax() and top[col].is_monotonic_decreasing
+    at_page.number_input(key="table_page").set_value(2).run()
+    second = at_page.dataframe[0].value
+    assert second[col].max() <= top[col].min() and not set(second.index) & set(top.index)
+    assert any("Showing rows 501–1,000 of 15,625, sorted by " + col + " descending" in c.value
+               for c in at_page.caption)
+    at_page.session_state["bench_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at_page.run()                                      # a row of page 2 is that cell, not row 0 of the table
+    assert any("Selected row" in c.value and f"**{second.index[0]}**" in c.value for c in at_page.caption)
     assert not at_page.exception
 
 

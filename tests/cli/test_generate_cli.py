@@ -20,7 +20,7 @@ def trained(tmp_path_factory, data_dir):
               "--epochs", "5", "--noise-aware", "--out", str(root / "pred"), env=env)
     assert r.returncode == 0, r.stderr
     r = nagui("predictor", "train", "--objectives", "test_acc@cifar10", "--train-size", "30", "--members", "1",
-              "--epochs", "1", "--out", str(root / "plain"), env=env)
+              "--epochs", "1", "--member-kinds", "gin", "--out", str(root / "plain"), env=env)
     assert r.returncode == 0, r.stderr
     return root, env
 

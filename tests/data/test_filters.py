@@ -2,8 +2,8 @@
 import pytest
 
 from nagui.data import COLUMN_DOCS
-from nagui.data.filters import (ACCURACY_COLUMNS, COLUMN_HELP, DEFAULT_COLUMNS, TableFilter, apply_filter, column_groups,
-                                slider_bounds)
+from nagui.data.filters import (ACCURACY_COLUMNS, COLUMN_HELP, DEFAULT_COLUMNS, FilterError, TableFilter, apply_filter,
+                                column_groups, slider_bounds, sorted_page)
 from nagui.space import OPS, Arch
 
 
@@ -108,3 +108,22 @@ def test_column_groups_cover_the_metrics(table):
     assert set(ACCURACY_COLUMNS) <= set(COLUMN_DOCS)
     assert set(table.columns) | {"index"} == set(COLUMN_HELP)  # every column has a help text
     assert set(OPS) == {"none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"}
+
+
+def test_sorted_page_walks_the_whole_sorted_view(table):
+    col = "test_acc@cifar100"
+    first = sorted_page(table, col, descending=True, page=1, page_rows=500)
+    assert (first.page, first.pages, first.first, first.total) == (1, 32, 1, 15_625)
+    assert first.rows.index[0] == table[col].idxmax() and first.rows[col].is_monotonic_decreasing
+    assert first.caption() == "rows 1–500 of 15,625"
+    last = sorted_page(table, col, descending=True, page=32, page_rows=500)
+    assert len(last.rows) == 125 and last.first == 15_501 and last.caption() == "rows 15,501–15,625 of 15,625"
+    pages = [sorted_page(table, col, True, p, 500).rows for p in range(1, 33)]
+    assert sorted(i for p in pages for i in p.index) == list(table.index)   # every cell once
+    assert sorted_page(table, col, True, 99, 500).page == 32                # past the end: the last page
+    by_index = sorted_page(table, "index", descending=True, page=1, page_rows=10)
+    assert list(by_index.rows.index) == list(range(15_624, 15_614, -1))
+    empty = sorted_page(table.iloc[:0], col, page=3)
+    assert (empty.page, empty.pages, empty.first, empty.caption()) == (1, 1, 0, "no rows")
+    with pytest.raises(FilterError, match="cannot sort by 'accuracy'"):
+        sorted_page(table, "accuracy")
