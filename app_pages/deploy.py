@@ -8,7 +8,7 @@ from nagui.supernet.select import Limits, pareto_set
 from nagui.viz import macro_figure, subnet_scatter, supercell_figure
 from nagui.workflows.deploy import Deployment, accuracy_context, slider_range
 from nagui.workflows.supernet_runs import is_shipped, origin_of, stage_of, supernet_runs
-from app_ui.common import benchmark_or_stop, load_benchmark, run_store
+from app_ui.common import benchmark_or_stop, load_benchmark, pick_run_or_stop, run_store
 from app_ui.how_it_works import how_it_works
 
 STATE_WORDS = {"on": "on (its op)", "skip": "skip", "none": "off"}
@@ -22,16 +22,11 @@ st.caption("Move the limits: the most accurate measured sub-network within them 
            "measured live, then cached.")
 how_it_works("deploy")
 
-runs = [r for r in supernet_runs(store) if stage_of(r) == "profiled"]
-if not runs:
-    st.info("No trained and profiled super-network yet. Train one on the **Supernet** page, or press **Build "
-            "everything missing** on the **Home** page (the quick preset takes about 12 minutes on 2 CPU cores).")
-    st.stop()
-ids = [r.id for r in runs]
-if st.session_state.get("dep_run") not in ids:
-    st.session_state["dep_run"] = ids[0]
-run_id = st.selectbox("Super-network", ids, key="dep_run",
-                      format_func=lambda i: next(f"{r.name} · {r.id}" for r in runs if r.id == i))
+run_id = pick_run_or_stop(
+    [r for r in supernet_runs(store) if stage_of(r) == "profiled"], "Super-network", "dep_run",
+    empty="No trained and profiled super-network yet. Train one on the **Supernet** page, or press **Build "
+          "everything missing** on the **Home** page (the quick preset takes about 12 minutes on 2 CPU cores).",
+    describe=lambda r: f"{r.name} · {r.id}").id
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the super-network and its held-out images…")

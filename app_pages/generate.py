@@ -14,8 +14,8 @@ from nagui.space import OPS
 from nagui.viz import axis_label, cell_figure, front_frame, search_space_scatter
 from nagui.workflows.generation import BASELINES, load_generation, run_generation
 from nagui.workflows.pipeline import compute_device
-from app_ui.common import (benchmark_or_stop, fmt_time, load_benchmark, run_store, scatter_toggles, task_panel,
-                           tasks)
+from app_ui.common import (benchmark_or_stop, fmt_time, load_benchmark, pick_run_or_stop, run_store, scatter_toggles,
+                           task_panel, tasks)
 from app_ui.how_it_works import how_it_works
 
 DATASETS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120": "ImageNet16-120"}
@@ -98,17 +98,11 @@ if current is not None and current.status == "done" and current.result:
         st.session_state["gen_pick"] = current.result
 
 # ---- results ------------------------------------------------------------------------
-runs = [r for r in store.list("generate") if r.status == "done"]
-if not runs:
-    st.info("No generated set yet. Choose the objectives above and press **Generate** — on 2 CPU cores 128 "
-            "samples take a few seconds once the models are loaded.")
-    st.stop()
-ids = [r.id for r in runs]
-if st.session_state.get("gen_pick") not in ids:
-    st.session_state["gen_pick"] = ids[0]
-pick = st.selectbox("Generated set", ids, key="gen_pick",
-                    format_func=lambda i: next(f"{r.name} · {fmt_time(r.created)}" for r in runs if r.id == i))
-run = next(r for r in runs if r.id == pick)
+run = pick_run_or_stop(
+    [r for r in store.list("generate") if r.status == "done"], "Generated set", "gen_pick",
+    empty="No generated set yet. Choose the objectives above and press **Generate** — on 2 CPU cores 128 "
+          "samples take a few seconds once the models are loaded.",
+    describe=lambda r: f"{r.name} · {fmt_time(r.created)}")
 try:
     result = load_generation(store, run)
 except RunStoreError as exc:

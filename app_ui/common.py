@@ -87,3 +87,17 @@ def scatter_toggles(key_prefix: str, points: str, *, clickable: bool = False) ->
 
 def fmt_time(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "–"
+
+
+def pick_run_or_stop(runs: list, label: str, key: str, *, empty: str, describe) -> object:
+    """A select box over ``runs`` (newest first) that keeps the user's pick across reruns
+    and falls back to the newest when it is gone; ``empty`` as an info and a stop when there
+    is none. ``describe(run)`` is each option's text. Returns the picked run."""
+    if not runs:
+        st.info(empty)
+        st.stop()
+    by_id = {r.id: r for r in runs}
+    if st.session_state.get(key) not in by_id:
+        st.session_state[key] = runs[0].id
+    picked = st.selectbox(label, list(by_id), key=key, format_func=lambda i: describe(by_id[i]))
+    return by_id[picked]

@@ -53,21 +53,7 @@ def iso_key(arch: Arch) -> str:
     parallel branches does not matter. Zero terms stay in a sum (``#+(0)@op``), which
     is why NB201 counts more classes than :func:`functional_key`.
     """
-    exprs = {0: "0"}
-    for node in range(1, NUM_NODES):
-        terms = []
-        for k, (src, dst) in enumerate(EDGES):
-            if dst != node:
-                continue
-            op, inp = arch.ops[k], exprs[src]
-            if op == "none" or inp == ZERO:
-                terms.append(ZERO)
-            elif op == "skip_connect":
-                terms.append(inp)
-            else:
-                terms.append(f"({inp})@{op}")
-        exprs[node] = "+".join(sorted(terms))
-    return exprs[NUM_NODES - 1]
+    return _output_expression(arch.ops, keep_zero_terms=True)
 
 
 def functional_key(arch: Arch) -> str:
@@ -76,15 +62,24 @@ def functional_key(arch: Arch) -> str:
     Like :func:`iso_key`, on the pruned cell, with zero terms dropped from sums: 5,390
     classes. Stricter than NB201's rule, which keeps dead branches apart.
     """
-    pruned = prune(arch)
+    return _output_expression(prune(arch).ops, keep_zero_terms=False)
+
+
+def _output_expression(ops: tuple[str, ...], keep_zero_terms: bool) -> str:
+    """The output node's expression: each node the sorted sum of its inputs' terms,
+    ``(input)@op`` (``skip_connect`` passes the input through); a ``none`` op or a zero
+    input gives the zero term ``#``, kept in the sum or dropped (a node left with no term
+    is zero)."""
     exprs = {0: "0"}
     for node in range(1, NUM_NODES):
         terms = []
         for k, (src, dst) in enumerate(EDGES):
             if dst != node:
                 continue
-            op, inp = pruned.ops[k], exprs[src]
+            op, inp = ops[k], exprs[src]
             if op == "none" or inp == ZERO:
+                if keep_zero_terms:
+                    terms.append(ZERO)
                 continue
             terms.append(inp if op == "skip_connect" else f"({inp})@{op}")
         exprs[node] = "+".join(sorted(terms)) if terms else ZERO
