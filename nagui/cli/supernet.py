@@ -272,23 +272,26 @@ def _add_profile_parser(sn) -> None:
     p.set_defaults(func=_guarded(cmd_profile))
 
 
-def _add_select_parser(sn) -> None:
-    p = sn.add_parser("select", help="the best profiled sub-network within limits (exit 3 if infeasible)")
+def _add_selecting_parser(sn, name: str, help_: str, command):
+    """A command that picks a sub-network by limits: the run, measuring and limit options."""
+    p = sn.add_parser(name, help=help_)
     _add_run_args(p)
     _add_measuring_args(p)
     _add_limit_args(p)
+    p.set_defaults(func=_guarded(command))
+    return p
+
+
+def _add_select_parser(sn) -> None:
+    p = _add_selecting_parser(sn, "select", "the best profiled sub-network within limits (exit 3 if infeasible)",
+                              cmd_select)
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_guarded(cmd_select))
 
 
 def _add_export_parser(sn) -> None:
-    p = sn.add_parser("export", help="write a sub-network as ONNX and safetensors + JSON")
-    _add_run_args(p)
-    _add_measuring_args(p)
-    _add_limit_args(p)
+    p = _add_selecting_parser(sn, "export", "write a sub-network as ONNX and safetensors + JSON", cmd_export)
     p.add_argument("--mask", help="export this mask instead of selecting by limits")
     p.add_argument("--out", help="folder (default: RUN/export)")
-    p.set_defaults(func=_guarded(cmd_export))
 
 
 def add_parsers(sub) -> None:
