@@ -125,8 +125,14 @@ class Profiler:
 
     def calibrated(self, mask: BlockMask | str) -> SubNetwork:
         """The standalone sub-network of ``mask`` with recalibrated BN statistics."""
+        return self._calibrated_channels_last(mask).to(memory_format=torch.contiguous_format)
+
+    def _calibrated_channels_last(self, mask: BlockMask | str) -> SubNetwork:
+        """:meth:`calibrated` with its weights in channels-last order: on the CPU its passes
+        over images take about 35% less time for the same predictions (BENCHMARKS.md, the
+        app); export and safetensors want the default order back."""
         mask = BlockMask.parse(mask, self.spec)
-        sub = extract_subnetwork(self.supernet, mask).to(self.device)
+        sub = extract_subnetwork(self.supernet, mask).to(self.device, memory_format=torch.channels_last)
         recalibrate_bn(sub, self.calibration, self.settings.batch_size)
         return sub
 
@@ -140,9 +146,9 @@ class Profiler:
         with self._lock:
             clock = _StepClock()
             with _threads(self.settings.compute_threads or os.cpu_count() or 1):
-                sub = clock.step("calibrate", self.calibrated, mask)
+                sub = clock.step("calibrate", self._calibrated_channels_last, mask)
                 acc = clock.step("accuracy", accuracy, sub, self.heldout, self.settings.batch_size)
-            sub = sub.cpu()
+            sub = sub.cpu().to(memory_format=torch.contiguous_format)
             with _threads(self.settings.threads):
                 cost = clock.step("flops", thop_cost_of_module, sub)
                 onnx_bytes = clock.step("export", export_onnx, sub)

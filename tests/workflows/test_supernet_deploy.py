@@ -147,7 +147,7 @@ def test_two_sessions_measurements_take_turns(deployment, monkeypatch):
         if len(masks) == 2:
             break
     records, inside = {}, []
-    calibrated = deployment.profiler.calibrated
+    calibrated = deployment.profiler._calibrated_channels_last   # what a measurement calls
 
     def spy(mask):                              # runs inside the measurement (BN recalibration)
         t0 = time.perf_counter()
@@ -155,7 +155,7 @@ def test_two_sessions_measurements_take_turns(deployment, monkeypatch):
         inside.append((t0, time.perf_counter()))
         return out
 
-    monkeypatch.setattr(deployment.profiler, "calibrated", spy)
+    monkeypatch.setattr(deployment.profiler, "_calibrated_channels_last", spy)
 
     def measure(k):
         records[k] = deployment.measure(masks[k])
