@@ -3,6 +3,7 @@ read without executing anything; every problem becomes the caller's error type w
 message naming the file and what is wrong."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -11,6 +12,15 @@ from pathlib import Path
 # imports this module and stays fast without torch.
 
 MAX_META_BYTES = 16 * 2**20        # a description larger than this is not one of ours
+
+
+def sha256_of(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file, read in chunks (checkpoints and data files can be large)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
 
 
 def write_atomically(target: str | Path, data: bytes | str) -> None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..checkpoint_files import write_atomically
+from ..checkpoint_files import sha256_of, write_atomically
 from ..errors import NaguiError
 from ..progress import Report, quiet
 
@@ -73,14 +73,6 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
         if (path / "nb201").is_dir():
             return path
     return candidates[-1][1]
-
-
-def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _fix_hint(data_dir: Path) -> str:

@@ -16,14 +16,13 @@ Encoding is vectorised: liveness of all 5**6 op combinations is computed once.
 """
 from __future__ import annotations
 
-import itertools
 from functools import lru_cache
 from typing import Iterable
 
 import numpy as np
 import torch
 
-from ..space import ADJACENCY, NODE_TYPES, OPS, Arch, flat_index, live_edges
+from ..space import ADJACENCY, NODE_TYPES, OPS, Arch, all_op_indices, flat_index, live_edges
 
 NUM_NODES = ADJACENCY.shape[0]
 NUM_TYPES = len(NODE_TYPES)
@@ -36,7 +35,7 @@ _OP_TYPE = np.array([NODE_TYPES.index(op) for op in OPS])
 @lru_cache(maxsize=1)
 def _live_table() -> np.ndarray:
     """(5**6, 6) liveness of every op-index combination, row = base-5 number of the indices."""
-    return np.array([live_edges(Arch(ops)) for ops in itertools.product(OPS, repeat=6)], dtype=np.float32)
+    return np.array([live_edges(Arch.from_indices(row)) for row in all_op_indices().tolist()], dtype=np.float32)
 
 
 def encode_indices(op_indices: np.ndarray, split_dead: bool = True) -> torch.Tensor:

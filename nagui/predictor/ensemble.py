@@ -26,7 +26,6 @@ GIN members, and for plain predictors DAG-execution members too, one of each kin
 """
 from __future__ import annotations
 
-import itertools
 import logging
 import time
 import warnings
@@ -41,7 +40,7 @@ import torch
 
 from ..checkpoint_files import save_checkpoint
 from ..progress import Report, quiet
-from ..space import OPS, Arch, table_cost
+from ..space import Arch, all_op_indices, table_cost
 from . import isomorphs, units
 from .calibration import IntervalModel, calibrated, conservative, level_map
 from .checkpoint import CHECKPOINT_FORMAT, META_NAME, WEIGHTS_NAME, CheckpointError, checkpoint_meta, read_checkpoint
@@ -57,7 +56,7 @@ FREE_OBJECTIVES: tuple[str, ...] = ("flops", "params")
 @lru_cache(maxsize=2)
 def _pool(split_dead: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """Encodings of every cell and their log flops/params (the free auxiliary task)."""
-    indices = np.array(list(itertools.product(range(len(OPS)), repeat=6)))
+    indices = all_op_indices()
     flops, params = table_cost(indices)
     y = torch.tensor(np.log(np.stack([flops, params], axis=1)), dtype=torch.float32)
     return encode_indices(indices, split_dead), y

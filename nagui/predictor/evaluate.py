@@ -23,6 +23,7 @@ from ..data.benchmark import DEVICES
 from ..measure.cache import measure_cells
 from ..measure.latency import LatencyConfig
 from ..progress import Report, logged
+from ..objectives import Objective
 from ..space import OPS, Arch
 from . import units
 from .device import LOCAL, DeviceHead, device_basis
@@ -123,7 +124,7 @@ def run_plain(bench: Benchmark, dataset: str, sizes: Sequence[int], seeds: Seque
                        **rank_scores(pred[o][rest], truth[rest]),
                        "mae": float(np.abs(pred[o][scored] - truth[scored]).mean()),
                        "width90": float(np.median(hi[scored] - lo[scored])),
-                       **interval_coverage(truth, lo, hi, rest, higher_is_better=units.is_accuracy(o)),
+                       **interval_coverage(truth, lo, hi, rest, higher_is_better=Objective.parse(o).maximise),
                        "fit_s": fit_s, "predict_all_s": predict_s,
                        "protocol": f"{n} random cells of the table with their {o}; scored on the other "
                                    f"{int(rest.sum())} cells"}

@@ -12,23 +12,20 @@ over (up to 8) members of its class, so equivalent cells get one prediction.
 """
 from __future__ import annotations
 
-import itertools
 from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from ..space import OPS, Arch, iso_key
-from ..space.flat import place_values
-
-_POWERS = place_values()
+from ..space import Arch, iso_key
+from ..space.flat import all_op_indices, flat_index
 
 
 @lru_cache(maxsize=1)
 def _classes() -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     """Class id of every op-index combination (row = base-5 number) and each class's rows."""
-    keys = [iso_key(Arch(ops)) for ops in itertools.product(OPS, repeat=6)]
+    keys = [iso_key(Arch.from_indices(row)) for row in all_op_indices().tolist()]
     ids = {k: i for i, k in enumerate(dict.fromkeys(keys))}
     class_of = np.array([ids[k] for k in keys])
     order = np.argsort(class_of, kind="stable")
@@ -37,11 +34,11 @@ def _classes() -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
 
 
 def _row(arch: Arch) -> int:
-    return int(np.asarray(arch.indices) @ _POWERS)
+    return int(flat_index(np.asarray(arch.indices)))
 
 
 def _arch(row: int) -> Arch:
-    return Arch(tuple(OPS[(row // p) % len(OPS)] for p in _POWERS))
+    return Arch.from_indices(all_op_indices()[row].tolist())
 
 
 def isomorph_copies(archs: Sequence[Arch], copies: int, seed: int = 0) -> tuple[list[Arch], np.ndarray]:
@@ -83,5 +80,5 @@ def class_members(archs: Sequence[Arch], cap: int = 8):
         vals.append(np.full(len(group), 1.0 / len(group)))
     average = csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                          shape=(len(cells), len(union)))
-    indices = (union[:, None] // _POWERS[None, :]) % len(OPS)
+    indices = all_op_indices()[union]
     return indices, average, own

@@ -26,7 +26,6 @@ from ..objectives import Objective
 from ..progress import Report, quiet, within
 from ..space import Arch
 from .ensemble import FREE_OBJECTIVES, Predictor, TrainConfig
-from . import units
 from .evaluate import interval_coverage, rank_scores
 from .model import PLAIN_MEMBER_KINDS, ModelConfig
 
@@ -196,7 +195,7 @@ def evaluate_predictor(predictor: Predictor, bench, objectives: Sequence[str] | 
         ok = np.isfinite(truth) & np.isfinite(mean)
         t, p, l, h = truth[ok], mean[ok], lo[ok], hi[ok]
         scores = rank_scores(p, t)
-        cover = (interval_coverage(t, l, h, np.ones(len(t), bool), higher_is_better=units.is_accuracy(o))
+        cover = (interval_coverage(t, l, h, np.ones(len(t), bool), higher_is_better=Objective.parse(o).maximise)
                  if ok.sum() >= 20 else {"coverage90": math.nan, "coverage90_top5": math.nan})
         metrics[o] = {**scores, "mae": float(np.abs(p - t).mean()) if ok.any() else math.nan,
                       "coverage": float(((t >= l) & (t <= h)).mean()) if ok.any() else math.nan,

@@ -12,7 +12,6 @@ exactly what an uninterrupted run does.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -22,7 +21,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 from torch import nn
 
-from ..checkpoint_files import parse_meta, write_atomically
+from ..checkpoint_files import parse_meta, sha256_of, write_atomically
 from ..errors import NaguiError
 from ..nets.supernet import MaskError, SuperNetSpec, SuperNetwork
 from .config import SupernetTrainConfig
@@ -34,10 +33,6 @@ META_NAME = "supernet.json"
 
 class SupernetCheckpointError(NaguiError, RuntimeError):
     """A super-network checkpoint that is missing, damaged, or from another spec/config."""
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def checkpoint_dir(run_dir: str | os.PathLike) -> Path:
@@ -59,7 +54,7 @@ def save_training_checkpoint(run_dir: Path, model: SuperNetwork, optimizer: torc
     write_atomically(directory / files["weights"], save(weights, metadata={"format": FORMAT}))
     write_atomically(directory / files["train_state"], save(momentum, metadata={"format": FORMAT}))
     meta = {"format": FORMAT, **meta, **files,
-            "sha256": {f: _sha256(directory / f) for f in files.values()}}
+            "sha256": {f: sha256_of(directory / f) for f in files.values()}}
     write_atomically(directory / META_NAME, json.dumps(meta, indent=2, allow_nan=False).encode())
     for old in [*directory.glob("*.safetensors"), *directory.glob(".*.part")]:   # older epochs, killed writes
         if old.name not in files.values():
@@ -83,7 +78,7 @@ def _read_safetensors(directory: Path, meta: dict, key: str) -> dict[str, torch.
     path = directory / meta[key]
     if not path.is_file():
         raise SupernetCheckpointError(f"checkpoint {directory} has no {path.name} (named by {META_NAME})")
-    if _sha256(path) != meta["sha256"].get(meta[key]):
+    if sha256_of(path) != meta["sha256"].get(meta[key]):
         raise SupernetCheckpointError(f"{path} does not match the sha256 recorded in {META_NAME}: the file is "
                                       "damaged or was replaced")
     try:

@@ -37,6 +37,7 @@ from safetensors.torch import load_file, save
 
 import nagui
 
+from ..checkpoint_files import sha256_of
 from ..data import Benchmark
 from ..diffusion.generate import resolve_device
 from ..progress import Report, quiet
@@ -49,7 +50,7 @@ from .select import pareto_set
 from .shipped_package import (BUILD_NAME, CHECKPOINT_DIR, DEFAULT_NAME, DEFAULT_RECIPE_NOTE, ENV_VAR, FP16_TOLERANCE,
                               MAX_PACKAGE_BYTES, META_NAME, PACKAGE_FORMAT, PROFILE_NAME, PROVENANCE_NAME,
                               SHIPPED_SUPERNET_DIR, WEIGHTS_NAME, ShippedSupernetError, _clean, _fp16_check,
-                              _fp16_tensors, _nan_if_none, _pick, _sha256, _ship_command, _test_images, _train_command,
+                              _fp16_tensors, _nan_if_none, _pick, _ship_command, _test_images, _train_command,
                               _write_json, is_shipped, provenance_line, read_profile, read_provenance, shipped_dir,
                               shipped_run_folder, shipped_supernets, verify_shipped)
 from .train import read_checkpoint_meta
@@ -80,7 +81,7 @@ def _write_weights(stage: Path, run_dir: Path, meta: dict, use_fp16: bool) -> di
     (ckpt / WEIGHTS_NAME).write_bytes(save(state, metadata={"format": meta["format"]}))
     shipped_meta = {**meta, "weights": WEIGHTS_NAME, "train_state": "train-state.safetensors",
                     "train_state_shipped": False, "weights_dtype": "float16" if use_fp16 else "float32",
-                    "sha256": {WEIGHTS_NAME: _sha256(ckpt / WEIGHTS_NAME)}}
+                    "sha256": {WEIGHTS_NAME: sha256_of(ckpt / WEIGHTS_NAME)}}
     _write_json(ckpt / META_NAME, shipped_meta)
     return shipped_meta
 
@@ -134,7 +135,7 @@ def _provenance(stage: Path, name: str, device, meta: dict, build: dict, shipped
         "train_command": _train_command(meta, str(build.get("preset")), str(device)),
         "versions": {"nagui": nagui.__version__, "torch": torch.__version__, "python": sys.version.split()[0]},
         "ship_s": round(time.perf_counter() - started, 1),
-        "sha256": {p.relative_to(stage).as_posix(): _sha256(p) for p in files}}
+        "sha256": {p.relative_to(stage).as_posix(): sha256_of(p) for p in files}}
 
 
 def ship_supernet(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None, *,

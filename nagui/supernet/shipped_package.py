@@ -4,7 +4,6 @@ helpers ``ship_supernet`` uses to fill it (see :mod:`.shipped` for the layout).
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import math
 import os
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import torch
 
+from ..checkpoint_files import sha256_of
 from ..nets.supernet import BlockMask, extract_subnetwork
 from .images import class_names, default_image_root, load_image_folder
 from .profile import accuracy, recalibrate_bn
@@ -43,14 +43,6 @@ def shipped_dir(assets_dir: str | os.PathLike | None = None) -> Path:
     if assets_dir is not None:
         return Path(assets_dir)
     return Path(os.environ[ENV_VAR]) if os.environ.get(ENV_VAR) else SHIPPED_SUPERNET_DIR
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _write_json(path: Path, obj) -> None:
@@ -110,7 +102,7 @@ def verify_shipped(path: str | os.PathLike) -> dict:
             raise ShippedSupernetError(f"{path / PROVENANCE_NAME} names {rel!r}, which is outside the package")
         if not file.is_file():
             raise ShippedSupernetError(f"{file} is missing from the shipped super-network {path.name}")
-        actual = _sha256(file)
+        actual = sha256_of(file)
         if actual != expected:
             raise ShippedSupernetError(f"{file} is damaged: its sha256 is {actual}, provenance.json expects "
                                        f"{expected} (re-fetch the package or remake it with `nagui supernet ship`)")

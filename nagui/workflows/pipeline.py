@@ -7,6 +7,7 @@ accuracy vs FLOPs, the quick super-network preset), reporting progress as it goe
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Callable
 
@@ -139,8 +140,6 @@ def build_missing(store: RunStore, bench_loader: Callable[[], object],
 
 def compute_device() -> str:
     """What will compute: the GPU's name when there is one, else the CPU and its cores."""
-    import os
-
     import torch
 
     if torch.cuda.is_available():

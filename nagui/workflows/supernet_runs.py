@@ -7,6 +7,8 @@ run's ``summary["stage"]`` says how far it got: ``built``, ``trained``, ``profil
 """
 from __future__ import annotations
 
+import itertools
+import json
 import logging
 
 from ..progress import Report, logged, within
@@ -170,9 +172,10 @@ def create_run(store: RunStore, super_cell: str, *, preset: str = "quick", slots
     run = store.create(KIND, {"dataset": dataset, "preset": preset, "strategy": "by hand",
                               "train_overrides": train_overrides or {}, "profile_settings": profile_settings or {}},
                        name=name or f"{preset} · {cell.to_str()}")
-    write_build(run.path, spec, preset, {"strategy": "by hand", "spec": spec.as_dict()})
-    return store.update(run.id, "done", summary={"stage": "built", "build": {"strategy": "by hand",
-                                                                             "spec": spec.as_dict()}})
+    with store.recording(run):         # a failed write marks the run failed, not running forever
+        write_build(run.path, spec, preset, {"strategy": "by hand", "spec": spec.as_dict()})
+        return store.update(run.id, "done", summary={"stage": "built", "build": {"strategy": "by hand",
+                                                                                 "spec": spec.as_dict()}})
 
 
 def train_config(run: Run):
@@ -200,8 +203,6 @@ def train_run(store: RunStore, run: Run, *, device: str = "auto", data_root=None
 
 
 def _plain(obj):
-    import json
-
     return json.loads(json.dumps(obj, default=str))
 
 
@@ -238,8 +239,6 @@ def live_profiler(run: Run, *, data_root=None, bench=None, settings=None, device
 def sub_cell_indices(bench, spec) -> list[int]:
     """NB201 indices of every distinct sub-cell the super-network offers at full depth
     (what its coverage of the front is measured on)."""
-    import itertools
-
     from ..nets.supernet import BlockMask
     from ..space import EDGES
 
