@@ -6,8 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterator
 # safetensors (and with it torch) is imported inside the functions that use it: `nagui --help`
 # imports this module and stays fast without torch.
 
@@ -21,6 +26,45 @@ def sha256_of(path: str | Path, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+@dataclass
+class StagedFolder:
+    """A folder being built beside its ``target`` (see :func:`published_folder`)."""
+    path: Path
+    target: Path
+    published: bool = False      # True once this stage became the target
+
+
+@contextmanager
+def published_folder(target: str | Path, *, replace: bool = False,
+                     present: Callable[[Path], bool] = Path.exists) -> Iterator[StagedFolder]:
+    """Build a folder in a hidden stage beside ``target``, then publish it in one rename, so
+    no reader ever sees half of it. An existing ``target`` is swapped out whole when
+    ``replace``; otherwise, when the rename fails because ``present(target)`` (another
+    process published first), the stage is dropped and ``published`` stays False. On an
+    error in the block the stage is removed and the error goes on."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = StagedFolder(target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}", target)
+    staged.path.mkdir()
+    try:
+        yield staged
+        if replace and target.exists():
+            old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+            os.rename(target, old)
+            os.rename(staged.path, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            try:
+                os.rename(staged.path, target)
+            except OSError:
+                if not present(target):
+                    raise
+                return
+        staged.published = True
+    finally:
+        shutil.rmtree(staged.path, ignore_errors=True)
 
 
 def write_atomically(target: str | Path, data: bytes | str) -> None:

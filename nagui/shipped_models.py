@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from pathlib import Path
+
+from .checkpoint_files import published_folder
 
 SHIPPED_DIR = Path(__file__).resolve().parents[1] / "assets" / "models"
 SHIPPED_FILES = {"diffusion.json", "denoiser.safetensors", "predictor.json", "weights.safetensors"}
@@ -31,19 +32,10 @@ def provide(cache_dir: str | os.PathLike, shipped_dir: Path = SHIPPED_DIR) -> bo
     files = [p for p in source.iterdir() if p.name in SHIPPED_FILES and p.is_file()]
     if not files:
         return False
-    cache_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache_dir.parent / f".{cache_dir.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
+    with published_folder(cache_dir) as staged:      # False below: another process provided it first
         for p in files:
-            shutil.copyfile(p, tmp / p.name)
-        os.rename(tmp, cache_dir)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if not cache_dir.exists():
-            raise
-        return False  # another process provided it first
-    return True
+            shutil.copyfile(p, staged.path / p.name)
+    return staged.published
 
 
 def ship(cache_dir: str | os.PathLike, shipped_dir: Path = SHIPPED_DIR) -> Path:

@@ -28,7 +28,6 @@ import shutil
 import sqlite3
 import sys
 import time
-import uuid
 from dataclasses import asdict
 from pathlib import Path
 
@@ -37,7 +36,7 @@ from safetensors.torch import load_file, save
 
 import nagui
 
-from ..checkpoint_files import sha256_of
+from ..checkpoint_files import published_folder, sha256_of
 from ..data import Benchmark
 from ..diffusion.generate import resolve_device
 from ..progress import Report, quiet
@@ -106,17 +105,6 @@ def _profile_every_mask(profiler, test, eval_split: str, dataset: str, batch_siz
     return records, where
 
 
-def _replace_folder(stage: Path, out: Path) -> None:
-    """Rename the finished ``stage`` folder to ``out``, replacing an older ``out`` whole."""
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-        os.rename(out, old)
-        os.rename(stage, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(stage, out)
-
-
 def _provenance(stage: Path, name: str, device, meta: dict, build: dict, shipped_meta: dict, check, recipe_note: str,
                 profile: dict, command: str, started: float) -> dict:
     """Where, when and how the package in ``stage`` was made, and every file's sha256."""
@@ -160,10 +148,8 @@ def ship_supernet(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None 
     if bench is None:
         bench = Benchmark.load()
     started = time.perf_counter()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
-    stage.mkdir()
-    try:
+    with published_folder(out, replace=True) as staged:     # an older package is replaced whole
+        stage = staged.path
         # 1. fp32 or fp16: the largest and smallest sub-network's test accuracy decides
         source = Profiler(run_dir, data_root=data_root, settings=settings, bench=bench, dataset=dataset,
                           device=device)
@@ -201,10 +187,6 @@ def ship_supernet(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None 
             raise ShippedSupernetError(f"the package of {run_dir} is {size / 2**20:.1f} MB, over the "
                                        f"{max_bytes / 2**20:.0f} MB limit for assets/ (weights "
                                        f"{shipped_meta['weights_dtype']}); ship a smaller super-network")
-        _replace_folder(stage, out)
-    finally:
-        if stage.exists():
-            shutil.rmtree(stage, ignore_errors=True)
     return out
 
 
@@ -228,21 +210,13 @@ def provide_shipped_supernet(store, assets_dir: str | os.PathLike | None = None,
     else:
         verify_shipped(package)
         profile = read_profile(package)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-        try:
-            shutil.copytree(package, tmp)
-            cache = ProfileCache(tmp / CACHE_NAME)
+        # another process may provide it first: then its copy stands and this one is dropped
+        with published_folder(target, present=lambda t: (t / PROVENANCE_NAME).is_file()) as staged:
+            shutil.copytree(package, staged.path, dirs_exist_ok=True)
+            cache = ProfileCache(staged.path / CACHE_NAME)
             key = ProfileSettings(**profile["settings"]).key()
             for rec in profile["records"]:
                 cache.put(profile["checkpoint_sha256"], key, rec["mask"], rec)
-            try:
-                os.rename(tmp, target)
-            except OSError:
-                if not (target / PROVENANCE_NAME).is_file():
-                    raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)      # another process provided it first, or a failure
     profile = read_profile(target)
     build = json.loads((target / BUILD_NAME).read_text())
     params = {"dataset": profile.get("dataset", "cifar10"), "preset": build.get("preset"), "strategy": "shipped",
