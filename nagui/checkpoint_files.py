@@ -12,7 +12,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 # safetensors (and with it torch) is imported inside the functions that use it: `nagui --help`
 # imports this module and stays fast without torch.
 
@@ -129,6 +129,21 @@ def parse_meta(meta_path: Path, fmt: str, error: type[Exception]) -> dict:
         found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
         raise error(f"{meta_path}: format {found!r}, expected {fmt!r}")
     return meta
+
+
+def tensor_mismatches(expected: Mapping, found: Mapping, prefix: str = "") -> list[str]:
+    """Why the tensors ``found`` do not load into a model whose state dict is ``expected``
+    (both map names to tensors): each missing, wrongly shaped and unexpected tensor, as
+    phrases naming it with ``prefix``. Empty when they fit."""
+    problems = [f"missing tensor {prefix}{k} {tuple(v.shape)}" for k, v in expected.items() if k not in found]
+    problems += [f"tensor {prefix}{k}: checkpoint {tuple(found[k].shape)}, config expects {tuple(v.shape)}"
+                 for k, v in expected.items() if k in found and tuple(found[k].shape) != tuple(v.shape)]
+    return problems + [f"unexpected tensor {prefix}{k}" for k in found if k not in expected]
+
+
+def mismatch_summary(problems: list[str], shown: int = 3) -> str:
+    """``problems`` of :func:`tensor_mismatches` in one line: how many, and the first few."""
+    return f"{len(problems)} problem(s), first: " + "; ".join(problems[:shown])
 
 
 def read_tensors(weights_path: Path, error: type[Exception]) -> dict:

@@ -16,7 +16,7 @@ import torch
 from torch.nn import functional as F
 
 from .. import __version__
-from ..checkpoint_files import read_meta, read_tensors, save_checkpoint
+from ..checkpoint_files import mismatch_summary, read_meta, read_tensors, save_checkpoint, tensor_mismatches
 from ..errors import NaguiError
 from ..progress import Report, cancel_point, quiet
 from .denoiser import DenoiserConfig, GraphDenoiser
@@ -132,15 +132,10 @@ class DiffusionModel:
         denoiser = GraphDenoiser(DenoiserConfig(space.num_nodes, space.num_categories, config.width, config.layers,
                                                 config.heads), space.node_adjacency())
         tensors = read_tensors(weights_path, DiffusionCheckpointError)
-        expected = denoiser.state_dict()
-        problems = [f"missing tensor {k} {tuple(v.shape)}" for k, v in expected.items() if k not in tensors]
-        problems += [f"tensor {k}: checkpoint {tuple(tensors[k].shape)}, config expects {tuple(v.shape)}"
-                     for k, v in expected.items() if k in tensors and tensors[k].shape != v.shape]
-        problems += [f"unexpected tensor {k}" for k in tensors if k not in expected]
+        problems = tensor_mismatches(denoiser.state_dict(), tensors)
         if problems:
             raise DiffusionCheckpointError(
                 f"weights in {weights_path} do not fit the config in {meta_path} (width={config.width}, "
-                f"layers={config.layers}, heads={config.heads}): {len(problems)} problem(s), first: "
-                + "; ".join(problems[:3]))
+                f"layers={config.layers}, heads={config.heads}): {mismatch_summary(problems)}")
         denoiser.load_state_dict(tensors)
         return cls(space, config, denoiser, meta.get("info", {}))

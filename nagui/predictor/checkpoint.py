@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import __version__
-from ..checkpoint_files import read_meta, read_tensors
+from ..checkpoint_files import read_meta, read_tensors, tensor_mismatches
 from ..errors import NaguiError
 from . import units
 from .calibration import IntervalModel
@@ -75,16 +75,9 @@ def _members(tensors: dict, model_config: ModelConfig, n_members: int) -> tuple[
     members, problems = [], []
     for i in range(n_members):
         model = build_member(model_config, member_kind(model_config, i, n_members))
-        expected = model.state_dict()
         prefix = f"member{i}."
         found = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-        for name, tensor in expected.items():
-            if name not in found:
-                problems.append(f"missing tensor {prefix}{name} {tuple(tensor.shape)}")
-            elif tuple(found[name].shape) != tuple(tensor.shape):
-                problems.append(f"tensor {prefix}{name}: checkpoint {tuple(found[name].shape)}, "
-                                f"config expects {tuple(tensor.shape)}")
-        problems += [f"unexpected tensor {prefix}{k}" for k in found if k not in expected]
+        problems += tensor_mismatches(model.state_dict(), found, prefix)
         if not problems:
             model.load_state_dict(found)
             members.append(model)

@@ -21,7 +21,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 from torch import nn
 
-from ..checkpoint_files import parse_meta, sha256_of, write_atomically
+from ..checkpoint_files import mismatch_summary, parse_meta, sha256_of, tensor_mismatches, write_atomically
 from ..errors import NaguiError
 from ..nets.supernet import MaskError, SuperNetSpec, SuperNetwork
 from .config import SupernetTrainConfig
@@ -88,18 +88,10 @@ def _read_safetensors(directory: Path, meta: dict, key: str) -> dict[str, torch.
 
 
 def _load_weights(model: nn.Module, tensors: dict[str, torch.Tensor], where: Path) -> None:
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(tensors))
-    unexpected = sorted(set(tensors) - set(expected))
-    wrong = sorted(k for k in set(expected) & set(tensors) if tensors[k].shape != expected[k].shape)
-    if missing or unexpected or wrong:
-        def few(keys):
-            return ", ".join(keys[:5]) + (f" (+{len(keys) - 5} more)" if len(keys) > 5 else "")
-        parts = [f"missing {few(missing)}" if missing else "", f"unexpected {few(unexpected)}" if unexpected else "",
-                 "wrong shape " + few([f"{k} {tuple(tensors[k].shape)} vs {tuple(expected[k].shape)}" for k in wrong])
-                 if wrong else ""]
+    problems = tensor_mismatches(model.state_dict(), tensors)
+    if problems:
         raise SupernetCheckpointError(f"{where} does not fit the super-network its JSON describes: "
-                                      + "; ".join(p for p in parts if p))
+                                      + mismatch_summary(problems, shown=5))
     model.load_state_dict(tensors)
 
 

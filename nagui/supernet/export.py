@@ -10,7 +10,8 @@ from typing import Sequence
 import numpy as np
 import onnx
 
-from ..checkpoint_files import read_meta, read_tensors, save_checkpoint, write_atomically
+from ..checkpoint_files import (mismatch_summary, read_meta, read_tensors, save_checkpoint, tensor_mismatches,
+                                write_atomically)
 from ..errors import NaguiError
 from ..measure.latency import export_onnx, ort_session
 from ..nets.supernet import SubNetwork
@@ -88,13 +89,10 @@ def load_subnetwork(directory: str | Path) -> tuple[SubNetwork, dict]:
     except (KeyError, TypeError, ValueError, InvalidArchError) as exc:
         raise SubnetworkFileError(f"{Path(directory) / CONFIG_NAME}: bad sub-network config: {exc}") from None
     tensors = read_tensors(weights_path, SubnetworkFileError)
-    expected = sub.state_dict()
-    missing = sorted(set(expected) - set(tensors))
-    extra = sorted(set(tensors) - set(expected))
-    wrong = sorted(k for k in set(expected) & set(tensors) if tensors[k].shape != expected[k].shape)
-    if missing or extra or wrong:
+    problems = tensor_mismatches(sub.state_dict(), tensors)
+    if problems:
         raise SubnetworkFileError(f"{weights_path} does not match {CONFIG_NAME} (cell {cell}, depth {depth}): "
-                                  f"missing {missing[:4]}, unexpected {extra[:4]}, wrong shape {wrong[:4]}")
+                                  + mismatch_summary(problems))
     sub.load_state_dict(tensors)
     return sub.eval(), config
 

@@ -326,7 +326,7 @@ def test_damaged_checkpoints_are_refused(two_epoch_run, tmp_path):
     meta = json.loads((two_epoch_run[0] / "checkpoint" / "supernet.json").read_text())
     meta["spec"]["slots"] = [2, 1, 1]
     (ckpt / "supernet.json").write_text(json.dumps(meta))
-    with pytest.raises(SupernetCheckpointError, match=r"missing stages\.0\.1\."):
+    with pytest.raises(SupernetCheckpointError, match=r"problem\(s\), first: missing tensor stages\.0\.1\."):
         load_supernet(run)
     (ckpt / "supernet.json").write_text("{not json")
     with pytest.raises(SupernetCheckpointError, match="not valid JSON"):
