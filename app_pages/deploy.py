@@ -6,7 +6,7 @@ from nagui.space import EDGES
 from nagui.supernet.profile import table_accuracy
 from nagui.supernet.select import Limits, pareto_set
 from nagui.viz import macro_figure, subnet_scatter, supercell_figure
-from nagui.workflows.deploy import Deployment, accuracy_context, slider_range
+from nagui.workflows.deploy import SLIDER_METRICS, Deployment, accuracy_context, slider_range
 from nagui.workflows.supernet_runs import is_shipped, origin_of, stage_of, supernet_runs
 from app_ui.common import benchmark_or_stop, load_benchmark, pick_run_or_stop, run_store
 from app_ui.how_it_works import how_it_works
@@ -47,8 +47,9 @@ except (ValueError, OSError) as exc:
 spec = deployment.spec
 
 
-def _slider(label, key, b, fmt, limit, help_):
-    lo, hi, step = slider_range(b, limit)
+def _slider(label, key, metric, fmt, help_):
+    limit = SLIDER_METRICS[metric]          # "max" for a cost, "min" for accuracy (nagui.objectives decides)
+    lo, hi, step = slider_range(bounds[metric], limit)
     return st.slider(label, lo, hi, hi if limit == "max" else lo, step, format=fmt, key=key, help=help_)
 
 
@@ -56,12 +57,12 @@ def _slider(label, key, b, fmt, limit, help_):
 def chooser():
     c1, c2, c3 = st.columns(3)
     with c1:
-        max_lat = _slider("Max latency here (ms)", "dep_max_latency", bounds["latency_ms"], "%.3f", "max",
+        max_lat = _slider("Max latency here (ms)", "dep_max_latency", "latency_ms", "%.3f",
                           "onnxruntime p50 latency on this machine, batch 1")
     with c2:
-        max_flops = _slider("Max FLOPs (M)", "dep_max_flops", bounds["flops"], "%.2f", "max", "thop, per image")
+        max_flops = _slider("Max FLOPs (M)", "dep_max_flops", "flops", "%.2f", "thop, per image")
     with c3:
-        min_acc = _slider("Min held-out accuracy (%)", "dep_min_accuracy", bounds["accuracy"], "%.1f", "min",
+        min_acc = _slider("Min held-out accuracy (%)", "dep_min_accuracy", "accuracy", "%.1f",
                           "Shared-weight accuracy on the held-out images after BN recalibration")
     sel = deployment.choose(max_latency_ms=max_lat, max_flops=max_flops, min_accuracy=min_acc)
     base = sel.best["mask"] if sel.ok else sel.nearest["mask"]

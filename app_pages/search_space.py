@@ -8,7 +8,7 @@ from nagui.data import COLUMN_DOCS
 from nagui.data.filters import (ACCURACY_COLUMNS, COLUMN_HELP, DEFAULT_COLUMNS, PAGE_ROWS, TableFilter, apply_filter,
                                 column_groups, iso_class, slider_bounds, sorted_page)
 from nagui.space import OPS, Arch, InvalidArchError, iso_key
-from nagui.viz import cell_figure
+from nagui.viz import axis_label, cell_figure
 from app_ui.common import benchmark_or_stop
 
 BEST_METRIC = "test_acc@cifar10"
@@ -160,11 +160,9 @@ if index is not None:
                      column_config={"_index": st.column_config.NumberColumn("index", help=COLUMN_HELP["index"]),
                                     "arch": st.column_config.TextColumn("arch", width="large",
                                                                         help=COLUMN_HELP["arch"]),
-                                    **{c: st.column_config.NumberColumn(label + (" (%)" if "%" in pat else
-                                                                                 " (M)"),
-                                                                        help=COLUMN_DOCS[c],
+                                    **{c: st.column_config.NumberColumn(axis_label(c), help=COLUMN_DOCS[c],
                                                                         format="%.3f" if c == "params" else "%.2f")
-                                       for label, c, pat in METRICS}})
+                                       for _, c, _ in METRICS}})
 
     with st.expander("All values of this cell"):
         st.dataframe({"column": list(values), "value": [fmt(v) for v in values.values()],

@@ -13,11 +13,13 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import NaguiError
+from ..objectives import Objective
 from ..pareto import record_front, record_matrix
 
-# (record key, how it is limited, unit) — the order constraints are reported in
-LIMITS = (("latency_ms", "max", "ms"), ("flops", "max", "MFLOPs"), ("params", "max", "M params"),
-          ("accuracy", "min", "%"))
+# (record key, how it is limited, unit) — the order constraints are reported in; a maximised
+# objective gets a lower limit, a cost an upper one, each in its objective's unit
+LIMITS = tuple((key, "min" if Objective.parse(key).maximise else "max", Objective.parse(key).unit)
+               for key in ("latency_ms", "flops", "params", "accuracy"))
 LIMIT_WORDS = {"latency_ms": "latency", "flops": "FLOPs", "params": "params", "accuracy": "held-out accuracy"}
 
 

@@ -20,10 +20,10 @@ from ..nets.supernet import BlockMask
 from ..runs import Run
 from ..supernet.export import CONFIG_NAME, ONNX_NAME, WEIGHTS_NAME, export_subnetwork
 from ..supernet.profile import MEASUREMENT_LOCK, table_accuracy
-from ..supernet.select import Limits, select
+from ..supernet.select import LIMITS, Limits, select
 from .supernet_runs import live_profiler
 
-SLIDER_METRICS = {"latency_ms": "max", "flops": "max", "accuracy": "min"}
+SLIDER_METRICS = {key: limit for key, limit, _ in LIMITS if key != "params"}   # {"latency_ms": "max", ...}
 EXPORT_VERSION = 2   # 2: the ONNX batch axis is free and the file carries its description (1 was remade)
 
 
