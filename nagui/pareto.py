@@ -73,6 +73,17 @@ def non_dominated(f: np.ndarray) -> np.ndarray:
     return np.sort(ok[np.asarray(front, dtype=np.int64)])
 
 
+def nondomination_ranks(f: np.ndarray) -> np.ndarray:
+    """Each row's non-domination rank in a finite minimisation array: 0 for the Pareto
+    front, 1 for the front of what is left, and so on."""
+    from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
+
+    ranks = np.empty(len(f), dtype=np.int64)
+    for r, front in enumerate(NonDominatedSorting().do(np.asarray(f, dtype=np.float64))):
+        ranks[front] = r
+    return ranks
+
+
 def hypervolume_ratio(points: np.ndarray, true_front: np.ndarray) -> float:
     """HV of ``points`` / HV of ``true_front``, both minimisation, normalised by the true front."""
     from pymoo.indicators.hv import HV

@@ -23,13 +23,12 @@ import numpy as np
 import torch
 from scipy.stats import norm
 
-from ..pareto import Objective, non_dominated, to_minimisation
+from ..pareto import Objective, non_dominated, nondomination_ranks, to_minimisation
 from ..predictor.encoding import encode_indices
 from ..predictor.ensemble import Predictor, TrainConfig
 from ..predictor.training import FULL_BATCH
 from ..problem import Problem
 from ..space import Arch
-from .mo_rea import _ranks
 from .strategy import SearchContext
 
 ACQUISITIONS = ("ei", "ucb")
@@ -74,7 +73,7 @@ class BayesianOptimisation:
         if self.problem.multi:
             acc = np.array([self.trained[int(r)] for r in rows])
             f = np.concatenate([-acc[:, None], self.costs[rows]], axis=1)
-            order = np.lexsort((-acc, _ranks(np.where(np.isfinite(f), f, 1e12))))
+            order = np.lexsort((-acc, nondomination_ranks(np.where(np.isfinite(f), f, 1e12))))
         else:
             order = np.argsort(-np.array([self.trained[int(r)] for r in rows]), kind="stable")
         parents = rows[order[:self.parents]]

@@ -5,18 +5,9 @@ from __future__ import annotations
 from collections import deque
 
 import numpy as np
-from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
-
-from ..pareto import Objective, to_minimisation
+from ..pareto import Objective, nondomination_ranks, to_minimisation
 from ..problem import Problem
 from .strategy import SearchContext
-
-
-def _ranks(f: np.ndarray) -> np.ndarray:
-    ranks = np.empty(len(f), dtype=np.int64)
-    for r, front in enumerate(NonDominatedSorting().do(f)):
-        ranks[front] = r
-    return ranks
 
 
 class MultiObjectiveREA:
@@ -34,7 +25,7 @@ class MultiObjectiveREA:
         if self.initial:
             return [int(self.initial.pop())]
         f = np.array([m[1] for m in self.population])
-        ranks = _ranks(np.where(np.isfinite(f), f, 1e12))
+        ranks = nondomination_ranks(np.where(np.isfinite(f), f, 1e12))
         pick = self.rng.choice(len(self.population), min(self.sample, len(self.population)), replace=False)
         best = min(pick, key=lambda i: (ranks[i], self.rng.random()))
         return [self.cells.mutate(self.population[best][0], self.rng)]
