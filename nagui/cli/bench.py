@@ -29,8 +29,11 @@ def cmd_bench(args) -> int:
     script = REPO_ROOT / "bench" / BENCH_SCRIPTS[args.name]
     if not script.is_file():
         raise UsageError(f"benchmark script {script} not found (run from a checkout of the repo)")
-    sys.argv = [str(script), *args.rest]
-    runpy.run_path(str(script), run_name="__main__")
+    saved, sys.argv = sys.argv, [str(script), *args.rest]
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    finally:
+        sys.argv = saved          # a caller in the same process (a test, the app) keeps its own
     return 0
 
 

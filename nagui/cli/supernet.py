@@ -1,5 +1,5 @@
 """``nagui supernet build|train|profile|select|export|ship``: the super-network workflow
-(argument parsing and printing only; which run a command uses lives in nagui.supernet.cli_runs)."""
+(argument parsing and printing only; which run a command uses lives in nagui.cli.supernet_runs)."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,7 @@ import numpy as np
 
 from ..data import Benchmark
 from ..problem import ProblemError
-from ..supernet.cli_runs import (_run_dir, _say, _settings, _trained_run_dir, add_ship_parser,
+from .supernet_runs import (_run_dir, _say, _settings, _trained_run_dir, add_ship_parser,
                                  json_record)
 from ..supernet.config import BUILD_STRATEGIES, PRESETS, RECIPES
 from ..supernet.select import Limits, SelectionError, pareto_set, select

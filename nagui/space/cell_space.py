@@ -13,7 +13,6 @@ which lets cost objectives and hard constraints be exact.
 """
 from __future__ import annotations
 
-import itertools
 from functools import cache, cached_property
 from typing import Protocol, Sequence, runtime_checkable
 
@@ -21,7 +20,7 @@ import numpy as np
 import torch
 
 from .canonical import iso_key
-from .flat import flat_index
+from .flat import all_op_indices, flat_index
 from .nb201 import ADJACENCY, OPS, Arch
 
 
@@ -80,8 +79,7 @@ class NB201CellSpace:
     def all_indices(self) -> torch.Tensor:
         """(15625, 6): row r is the cell whose op indices are the base-5 digits of r (not
         the NB201 table's order; :meth:`flat_index` of a table's cells maps between them)."""
-        return torch.tensor(list(itertools.product(range(self.num_categories), repeat=self.num_nodes)),
-                            dtype=torch.long)
+        return torch.from_numpy(all_op_indices().astype(np.int64))   # a copy: the numpy table is read-only
 
     def flat_index(self, idx: torch.Tensor) -> torch.Tensor:
         """(n, 6) -> (n,) row of :attr:`all_indices`."""
@@ -109,5 +107,5 @@ class NB201CellSpace:
 def _nb201_canonical_ids() -> torch.Tensor:
     """Computed once per process (15,625 canonical forms), whichever space instance asks."""
     ids: dict[str, int] = {}
-    cells = itertools.product(range(len(OPS)), repeat=NB201CellSpace.num_nodes)
+    cells = all_op_indices().tolist()
     return torch.tensor([ids.setdefault(iso_key(Arch.from_indices(c)), len(ids)) for c in cells])

@@ -20,7 +20,7 @@ _say = printed(seconds=2)   # progress and summaries on stderr, a line with a fr
 
 def _run_dir(args) -> Path:
     """The run folder ``build`` writes and ``train`` trains: ``--run`` or the CLI default."""
-    from .run_folder import RunFolderError, default_run_dir
+    from ..supernet.run_folder import RunFolderError, default_run_dir
 
     if getattr(args, "_resolved_run", None) is not None:
         return args._resolved_run
@@ -36,7 +36,7 @@ def _trained_run_dir(args) -> Path:
     """The run ``profile``/``select``/``export`` use: ``--run`` (which must exist), else the
     most recently trained run of the run store (the app's or the CLI default's), else the
     shipped super-network (copied into the run store on first use). Says which on stderr."""
-    from .run_folder import default_run_dir
+    from ..supernet.run_folder import default_run_dir
 
     if getattr(args, "_resolved_run", None) is not None:
         return args._resolved_run
@@ -65,7 +65,7 @@ def _shipped_settings(run: Path) -> dict:
     """The profile settings a shipped package (or a run provided from one) was measured with."""
     if not (run / "profile.json").is_file():
         return {}
-    from .shipped import ShippedSupernetError, read_profile
+    from ..supernet.shipped import ShippedSupernetError, read_profile
 
     try:
         return dict(read_profile(run)["settings"])
@@ -75,7 +75,7 @@ def _shipped_settings(run: Path) -> dict:
 
 def _settings(args):
     """Profile settings: the run's own (a shipped run's, an app run's), then the flags given."""
-    from .profile import ProfileSettings
+    from ..supernet.profile import ProfileSettings
 
     _trained_run_dir(args)
     base = dict(getattr(args, "_profile_base", None) or {})
@@ -89,7 +89,7 @@ def _settings(args):
 def json_record(r: dict, dataset: str = "cifar10") -> dict:
     """What ``profile --json`` prints per mask: test accuracy when the run measured it (a
     shipped run does), held-out accuracy, and the cell's table accuracy at full depth only."""
-    from .profile import table_accuracy
+    from ..supernet.profile import table_accuracy
 
     return {"mask": r["mask"], "cell": r["cell"], "flops": r["flops"], "params": r["params"],
             "latency_ms": r["latency_ms"], "test_acc": r.get("test_acc"),
@@ -100,8 +100,8 @@ def json_record(r: dict, dataset: str = "cifar10") -> dict:
 
 def cmd_ship(args) -> int:
     from ..data import Benchmark
-    from .profile import ProfileSettings
-    from .shipped import ship_supernet, verify_shipped
+    from ..supernet.profile import ProfileSettings
+    from ..supernet.shipped import ship_supernet, verify_shipped
 
     run = _run_dir(args)
     settings = ProfileSettings(**{k: v for k, v in (("calibration_images", args.calibration_images),
