@@ -84,6 +84,13 @@ def nondomination_ranks(f: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def ideal_and_span(front: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ideal point of a minimisation ``front`` and each objective's span over it (1 where
+    the front is flat): ``(f - ideal) / span`` puts the front in [0, 1]."""
+    ideal, nadir = front.min(axis=0), front.max(axis=0)
+    return ideal, np.where(nadir > ideal, nadir - ideal, 1.0)
+
+
 def hypervolume_ratio(points: np.ndarray, true_front: np.ndarray) -> float:
     """HV of ``points`` / HV of ``true_front``, both minimisation, normalised by the true front."""
     from pymoo.indicators.hv import HV
@@ -97,8 +104,7 @@ def hypervolume_ratio(points: np.ndarray, true_front: np.ndarray) -> float:
     pts = pts[np.isfinite(pts).all(axis=1)]
     if len(pts) == 0:
         return 0.0
-    ideal, nadir = front.min(axis=0), front.max(axis=0)
-    span = np.where(nadir > ideal, nadir - ideal, 1.0)
+    ideal, span = ideal_and_span(front)
     indicator = HV(ref_point=np.full(front.shape[1], REFERENCE))
     return float(indicator((pts - ideal) / span) / indicator((front - ideal) / span))
 

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from scipy.stats import norm
 
-from ..pareto import Objective, non_dominated, nondomination_ranks, to_minimisation
+from ..pareto import Objective, ideal_and_span, non_dominated, nondomination_ranks, to_minimisation
 from ..predictor.encoding import encode_indices
 from ..predictor.ensemble import Predictor, TrainConfig
 from ..predictor.training import FULL_BATCH
@@ -123,8 +123,7 @@ class BayesianOptimisation:
         f_mean = np.concatenate([-np.concatenate([preds.mean(0), acc_seen])[:, None],
                                  cost[np.concatenate([candidates, seen])]], axis=1)
         front = f_mean[non_dominated(f_mean)]                                     # the predicted front
-        lo, hi = front.min(axis=0), front.max(axis=0)
-        span = np.where(hi > lo, hi - lo, 1.0)
+        lo, span = ideal_and_span(front)
         cost_n = (cost[candidates] - lo[1:]) / span[1:]
         cost_n = np.where(np.isfinite(cost_n), cost_n, np.inf)                   # a missing cost is never chosen
         acc_n = (-preds - lo[0]) / span[0]                                        # M, n

@@ -13,7 +13,7 @@ import itertools
 
 import numpy as np
 
-from ..pareto import REFERENCE, Objective, non_dominated, to_minimisation
+from ..pareto import REFERENCE, Objective, ideal_and_span, non_dominated, to_minimisation
 from ..space import NUM_EDGES, flat_index
 
 DOWN_STATES = {"both": (0, 1), "none": (0,), "skip": (1,)}      # OPS indices: none = 0, skip_connect = 1
@@ -57,8 +57,8 @@ class CoverageScorer:
         f = to_minimisation(np.asarray(values, dtype=np.float64), objs)
         front = f[non_dominated(f)]
         self.objectives = tuple(objectives)
-        self.ideal, self.nadir = front.min(axis=0), front.max(axis=0)
-        span = np.where(self.nadir > self.ideal, self.nadir - self.ideal, 1.0)
+        self.ideal, span = ideal_and_span(front)
+        self.nadir = front.max(axis=0)
         self.normalised = (f - self.ideal) / span
         self.front_flat = non_dominated(f)
         self.front_hv = float(hypervolume_2d(self.normalised[self.front_flat][None])[0])
