@@ -17,11 +17,11 @@ import os
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save
+from safetensors.torch import save
 from torch import nn
 
-from ..checkpoint_files import mismatch_summary, parse_meta, sha256_of, tensor_mismatches, write_atomically
+from ..checkpoint_files import (mismatch_summary, parse_meta, read_tensors, sha256_of, tensor_mismatches,
+                                write_atomically)
 from ..errors import NaguiError
 from ..nets.supernet import MaskError, SuperNetSpec, SuperNetwork
 from .config import SupernetTrainConfig
@@ -81,10 +81,7 @@ def _read_safetensors(directory: Path, meta: dict, key: str) -> dict[str, torch.
     if sha256_of(path) != meta["sha256"].get(meta[key]):
         raise SupernetCheckpointError(f"{path} does not match the sha256 recorded in {META_NAME}: the file is "
                                       "damaged or was replaced")
-    try:
-        return load_file(str(path))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise SupernetCheckpointError(f"{path} is not a readable safetensors file: {exc}") from None
+    return read_tensors(path, SupernetCheckpointError)
 
 
 def _load_weights(model: nn.Module, tensors: dict[str, torch.Tensor], where: Path) -> None:
