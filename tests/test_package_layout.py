@@ -82,6 +82,12 @@ def _loaded_by(imports: str) -> set[str]:
                               check=True).stdout.split())
 
 
+def _imports_only_the_standard_library(node: ast.Import | ast.ImportFrom) -> bool:
+    if isinstance(node, ast.ImportFrom):
+        return node.level == 0 and node.module.split(".")[0] in sys.stdlib_module_names
+    return all(alias.name.split(".")[0] in sys.stdlib_module_names for alias in node.names)
+
+
 def test_imports_sit_at_the_top_unless_deferred_for_a_fast_start_or_said_why():
     """Issue #18: an import inside a function is allowed in a module that `nagui --help` or the
     app's Home page loads, when the module says so (its deferred imports keep the help and
@@ -100,6 +106,11 @@ def test_imports_sit_at_the_top_unless_deferred_for_a_fast_start_or_said_why():
                 continue
             for inner in ast.walk(node):
                 if not isinstance(inner, (ast.Import, ast.ImportFrom)):
+                    continue
+                if _imports_only_the_standard_library(inner):   # deferring it makes nothing faster
+                    if not ("#" in lines[inner.lineno - 1] and "deferred" in lines[inner.lineno - 1]):
+                        where = f"{name}:{inner.lineno} {lines[inner.lineno - 1].strip()}"
+                        offenders.append(f"{where} (standard library)")
                     continue
                 if (name in help_closure and "nagui --help" in text) or (name in home_closure
                                                                           and "the Home page" in text):
