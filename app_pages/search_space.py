@@ -6,7 +6,7 @@ import streamlit as st
 
 from nagui.data import COLUMN_DOCS
 from nagui.data.filters import (ACCURACY_COLUMNS, COLUMN_HELP, DEFAULT_COLUMNS, PAGE_ROWS, TableFilter, apply_filter,
-                                column_groups, iso_class, slider_bounds, sorted_page)
+                                column_groups, iso_class, page_count, slider_bounds, sorted_page)
 from nagui.space import OPS, Arch, InvalidArchError, iso_key
 from nagui.viz import axis_label, cell_figure
 from app_ui.common import benchmark_or_stop
@@ -61,12 +61,13 @@ st.caption("Every cell of the NAS-Bench-201 search space with its accuracies, co
            "Sort and page through them here, click a row to inspect the cell.")
 st.markdown(f"**{len(shown):,}** of {len(table):,} cells match", help="Change the filters in the sidebar")
 sort_col, order_col, page_col = st.columns([3, 2, 2])
-if st.session_state.get("table_sort", "index") not in ["index", *shown_cols[1:]]:   # its column was hidden
+sort_options = ["index", *shown_cols[1:]]
+if st.session_state.get("table_sort", "index") not in sort_options:   # its column was hidden
     st.session_state["table_sort"] = "index"
-sort_by = sort_col.selectbox("Sort by", ["index", *shown_cols[1:]], key="table_sort",
+sort_by = sort_col.selectbox("Sort by", sort_options, key="table_sort",
                              help="Sorts every matching cell, not only this page (NaN last)")
 descending = order_col.toggle("Descending", key="table_descending", value=False)
-pages = max(1, math.ceil(len(shown) / PAGE_ROWS))
+pages = page_count(len(shown))
 if st.session_state.get("table_page", 1) > pages:   # a filter shrank the table under the page shown
     st.session_state["table_page"] = pages
 page_number = page_col.number_input(f"Page (of {pages:,})", 1, pages, key="table_page",

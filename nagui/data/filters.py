@@ -145,20 +145,25 @@ class TablePage:
         return f"rows {self.first:,}–{self.first + len(self.rows) - 1:,} of {self.total:,}"
 
 
+def page_count(rows: int, page_rows: int = PAGE_ROWS) -> int:
+    """Pages of ``page_rows`` that ``rows`` fill (1 when there is none: an empty page)."""
+    if page_rows < 1:
+        raise FilterError(f"page_rows must be >= 1, got {page_rows}")
+    return max(1, math.ceil(rows / page_rows))
+
+
 def sorted_page(table: pd.DataFrame, sort_by: str = "index", descending: bool = False, page: int = 1,
                 page_rows: int = PAGE_ROWS) -> TablePage:
     """Rows ``page`` of ``table`` sorted by ``sort_by`` (a column, or ``index`` for the NB201
     index; NaN last either way, ties by index), ``page_rows`` per page. A page past the
     end gives the last one, so a filter that shrinks the table never shows an empty page."""
-    if page_rows < 1:
-        raise FilterError(f"page_rows must be >= 1, got {page_rows}")
+    pages = page_count(len(table), page_rows)
     if sort_by == "index":
         ordered = table.sort_index(ascending=not descending)
     elif sort_by in table.columns:
         ordered = table.sort_values([sort_by], ascending=not descending, na_position="last", kind="stable")
     else:
         raise FilterError(f"cannot sort by {sort_by!r}: not a column of the table")
-    pages = max(1, math.ceil(len(ordered) / page_rows))
     page = min(max(1, int(page)), pages)
     start = (page - 1) * page_rows
     rows = ordered.iloc[start:start + page_rows]

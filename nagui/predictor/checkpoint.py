@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import __version__
-from ..checkpoint_files import read_meta, read_tensors, tensor_mismatches
+from ..checkpoint_files import mismatch_summary, read_meta, read_tensors, tensor_mismatches
 from ..errors import NaguiError
 from . import units
 from .calibration import IntervalModel
@@ -102,7 +102,7 @@ def read_checkpoint(directory: str | Path, expect_objectives: Sequence[str] | No
             f"(objectives {list(model_config.objectives)}, hidden={model_config.hidden}, "
             f"layers={model_config.layers}, noise_aware={model_config.noise_aware}, "
             f"member_kinds={list(model_config.member_kinds)}, members={n_members}): "
-            f"{len(problems)} problem(s), first: " + "; ".join(problems[:3]))
+            + mismatch_summary(problems))
     return {**args, "members": members}
 
 

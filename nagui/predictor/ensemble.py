@@ -62,7 +62,6 @@ def _pool(split_dead: bool) -> tuple[torch.Tensor, torch.Tensor]:
     return encode_indices(indices, split_dead), y
 
 
-
 def _standardised_targets(archs: list[Arch], targets: Mapping[str, Sequence[float]],
                           transforms: Mapping[str, str] | None):
     """The fit's objectives (requested, then the free ones), their modelled units, the raw

@@ -162,7 +162,8 @@ class Profiler:
                   "accuracy": round(acc, 3), "flops": round(cost.flops, 4), "params": round(cost.params, 5),
                   "latency_ms": round(lat.p50_ms, 4), "latency_p90_ms": round(lat.p90_ms, 4),
                   "onnx_kb": round(len(onnx_bytes) / 1024, 1), "heldout_images": len(self.heldout),
-                  "measure_s": round(seconds, 3), "measure_steps_s": clock.steps, "measured_on": f"accuracy {self.device.type}, latency cpu",
+                  "measure_s": round(seconds, 3), "measure_steps_s": clock.steps,
+                  "measured_on": f"accuracy {self.device.type}, latency cpu",
                   "full_depth": mask.depth() == self.spec.slots}
         if self.bench is not None:
             row = self.bench.lookup(cell)
