@@ -66,7 +66,7 @@ case "$STEP" in
     setup_there
     RUN=$GPU/final-run
     if [ ! -d "$RUN" ] && [ -f "$GPU/final-run.tar" ]; then tar -xf "$GPU/final-run.tar" -C "$GPU"; fi   # resume
-    $PY -m nagui.supernet.train --run-dir "$RUN" --super-cell "$SUPER_CELL" --preset $PRESET \
+    $PY -m nagui.cli.supernet_train --run-dir "$RUN" --super-cell "$SUPER_CELL" --preset $PRESET \
       --recipe "$RECIPE" --epochs $FINAL_EPOCHS --train-per-class all "${SIZE[@]}" --device $DEVICE \
       --stop-after-epochs "${STOP_AFTER:-$FINAL_EPOCHS}" 2>&1 | grep --line-buffered -v ' step ' | tee "$OUT/final-train.log"
     $PY - "$RUN" <<'PYEOF'

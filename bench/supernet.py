@@ -86,7 +86,7 @@ def part_coverage(args) -> list[dict]:
 
 
 def _single_cell_hv(scorer) -> np.ndarray:
-    from nagui.supernet.coverage import hypervolume_2d
+    from nagui.pareto import hypervolume_2d
 
     pts = scorer.normalised[:, None, :]
     return hypervolume_2d(pts) / scorer.front_hv

@@ -109,6 +109,19 @@ def hypervolume_ratio(points: np.ndarray, true_front: np.ndarray) -> float:
     return float(indicator((pts - ideal) / span) / indicator((front - ideal) / span))
 
 
+def hypervolume_2d(points: np.ndarray, reference: float = REFERENCE) -> np.ndarray:
+    """(R, K, 2) normalised minimisation points -> (R,) hypervolume of each row against
+    (reference, reference); NaN points count as absent. Many 2-D sets at once in numpy (the
+    super-cells' coverage scores 15,625 of them in about 1 s); pymoo's HV does one set."""
+    f = np.where(np.isfinite(points), points, reference)
+    f = np.minimum(f, reference)
+    order = np.argsort(f[..., 0], axis=1, kind="stable")
+    x = np.take_along_axis(f[..., 0], order, 1)
+    y = np.minimum.accumulate(np.take_along_axis(f[..., 1], order, 1), axis=1)
+    x_next = np.concatenate([x[:, 1:], np.full((len(f), 1), reference)], axis=1)
+    return ((x_next - x) * (reference - y)).sum(1)
+
+
 def greedy_hypervolume(candidates: np.ndarray, k: int, ideal: np.ndarray, nadir: np.ndarray,
                        base: np.ndarray | None = None) -> list[int]:
     """Up to ``k`` rows of ``candidates`` (minimisation) chosen one at a time, each adding the

@@ -25,8 +25,9 @@ from .progress import cancel_checks
 log = logging.getLogger(__name__)
 
 
-class Cancelled(Exception):
-    """Raised inside a task's function at its next report after ``cancel()``."""
+class Cancelled(NaguiError):
+    """Raised inside a task's function at its next report after ``cancel()``; its message
+    ("LABEL: cancelled") is what the page shows."""
 
 
 def readable_error(exc: BaseException) -> str:

@@ -48,3 +48,15 @@ def test_true_front_scores_one_and_random_cells_less(bench):
     assert hypervolume_ratio(front, front) == pytest.approx(1.0)
     sample = f[np.random.default_rng(0).choice(len(f), 50, replace=False)]
     assert 0.5 < hypervolume_ratio(sample, front) < 1.0
+
+
+def test_hypervolume_2d_of_hand_made_sets():
+    """Two boxes against (1.1, 1.1) overlap in a 0.6 x 0.6 square: 0.66 + 0.66 - 0.36; a NaN
+    point is absent, and a set of only NaN points has no volume."""
+    from nagui.pareto import hypervolume_2d
+
+    two = np.array([[0.0, 0.5], [0.5, 0.0]])
+    with_nan = np.array([[0.0, 0.5], [np.nan, np.nan]])
+    empty = np.full((2, 2), np.nan)
+    hv = hypervolume_2d(np.stack([two, with_nan, empty]))
+    np.testing.assert_allclose(hv, [0.96, 1.1 * 0.6, 0.0])

@@ -7,6 +7,8 @@ from ..data import Benchmark
 from ..data.sources import DataError, resolve_data_dir, verified_path
 from ..space import Arch
 from .common import UsageError, add_data_dir_arg, parse_arch_or_index, print_record
+# Each command's machinery (torch, the models, the table) is imported inside the command:
+# `nagui --help` imports this module and stays fast.
 
 
 def cmd_info(args) -> int:

@@ -10,6 +10,8 @@ from pathlib import Path
 from ..checkpoint_files import write_atomically
 from ..data import Benchmark
 from .common import UsageError, add_data_dir_arg, say
+# Each command's machinery (torch, the models, the table) is imported inside the command:
+# `nagui --help` imports this module and stays fast.
 
 
 def _device(name: str) -> str:

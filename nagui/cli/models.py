@@ -8,6 +8,8 @@ from ..data import Benchmark
 from ..data.benchmark import DATASETS
 from ..shipped_models import SHIPPED_DIR, ship
 from .common import add_data_dir_arg, say
+# Each command's machinery (torch, the models, the table) is imported inside the command:
+# `nagui --help` imports this module and stays fast.
 
 
 def _default_model_dirs() -> dict[str, Path]:

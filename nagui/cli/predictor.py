@@ -7,6 +7,8 @@ import numpy as np
 
 from ..data import Benchmark
 from .common import UsageError, add_data_dir_arg, parse_arch_or_index, print_record, say
+# Each command's machinery (torch, the models, the table) is imported inside the command:
+# `nagui --help` imports this module and stays fast.
 
 
 def cmd_predictor_train(args) -> int:

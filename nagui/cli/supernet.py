@@ -17,6 +17,8 @@ from .supernet_runs import (_run_dir, _say, _settings, _trained_run_dir, add_shi
 from ..supernet.config import BUILD_STRATEGIES, PRESETS, RECIPES
 from ..supernet.select import Limits, SelectionError, pareto_set, select
 from .common import EXIT_USAGE
+# Each command's machinery (torch, the models, the table) is imported inside the command:
+# `nagui --help` imports this module and stays fast.
 
 PROFILE_LIMIT = {"quick": 60, "full": None}     # masks profiled by default (None: every distinct one)
 EXIT_INFEASIBLE = 3                             # select/export: no profiled sub-network within the limits
@@ -85,18 +87,18 @@ def _train_argv(args, spec, preset: str) -> list[str]:
 
 
 def cmd_train(args) -> int:
-    from ..supernet import train
     from ..supernet.run_folder import build_spec
+    from . import supernet_train
 
     spec, preset = build_spec(_run_dir(args))
     preset = args.preset or preset
     argv = _train_argv(args, spec, preset)
     if args.nproc and args.nproc > 1:
         cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={args.nproc}",
-               "-m", "nagui.supernet.train", *argv]
+               "-m", "nagui.cli.supernet_train", *argv]
         _say("running: " + " ".join(cmd))
         return subprocess.call(cmd)
-    return train.main(argv)
+    return supernet_train.main(argv)
 
 
 def _profiler(args):

@@ -20,22 +20,31 @@ import math
 import torch
 from torch.nn import functional as F
 
-from ..noise_schedule import alpha_bar
+from ..noise_schedule import alpha_bar, draw_one_hot, keep_or_uniform
 
 
-class CategoricalSchedule:
-    name = "categorical"
+class _Schedule:
+    """What both schedules share: K categories per node, and the clean-signal weights of a
+    reverse step from t to s < t."""
+
+    name = "schedule"
 
     def __init__(self, num_categories: int):
         self.k = num_categories
 
+    @staticmethod
+    def _levels(t: float, s: float) -> tuple[float, float, float]:
+        """alpha_bar(t), alpha_bar(s) and alpha_bar(t) / alpha_bar(s)."""
+        a_t, a_s = float(alpha_bar(torch.tensor(t))), float(alpha_bar(torch.tensor(s)))
+        return a_t, a_s, a_t / max(a_s, 1e-12)
+
+
+class CategoricalSchedule(_Schedule):
+    name = "categorical"
+
     def noise(self, x0: torch.Tensor, t: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """x0 (B, N) long, t (B,) -> one-hot x_t (B, N, K) drawn from q(x_t | x0)."""
-        a = alpha_bar(t)[:, None, None]
-        probs = a * F.one_hot(x0, self.k).float() + (1 - a) / self.k
-        b, n, k = probs.shape
-        draw = torch.multinomial(probs.reshape(b * n, k), 1, generator=generator).reshape(b, n)
-        return F.one_hot(draw, k).float()
+        return draw_one_hot(keep_or_uniform(F.one_hot(x0, self.k).float(), t, 1 / self.k), generator)
 
     def prior(self, b: int, n: int, generator: torch.Generator | None = None, device="cpu") -> torch.Tensor:
         draw = torch.randint(0, self.k, (b, n), generator=generator, device=device)
@@ -44,8 +53,7 @@ class CategoricalSchedule:
     def step(self, x_t: torch.Tensor, t: float, s: float, p0: torch.Tensor,
              generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw x_s ~ sum_x0 q(x_s | x_t, x0) p0(x0) (one-hot in, one-hot out)."""
-        a_t, a_s = float(alpha_bar(torch.tensor(t))), float(alpha_bar(torch.tensor(s)))
-        a_ts = a_t / max(a_s, 1e-12)
+        a_t, a_s, a_ts = self._levels(t, s)
         k = self.k
         # q(x_t | x_s = j) as a function of j, for the observed x_t
         forward = a_ts * x_t + (1 - a_ts) / k
@@ -54,17 +62,11 @@ class CategoricalSchedule:
         w = p0 / lik_t
         backward = a_s * w + (1 - a_s) / k * w.sum(-1, keepdim=True)
         probs = forward * backward
-        probs = probs / probs.sum(-1, keepdim=True)
-        b, n, _ = probs.shape
-        draw = torch.multinomial(probs.reshape(b * n, k), 1, generator=generator).reshape(b, n)
-        return F.one_hot(draw, k).float()
+        return draw_one_hot(probs / probs.sum(-1, keepdim=True), generator)
 
 
-class GaussianSchedule:
+class GaussianSchedule(_Schedule):
     name = "gaussian"
-
-    def __init__(self, num_categories: int):
-        self.k = num_categories
 
     def noise(self, x0: torch.Tensor, t: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         a = alpha_bar(t)[:, None, None]
@@ -78,7 +80,7 @@ class GaussianSchedule:
     def step(self, x_t: torch.Tensor, t: float, s: float, p0: torch.Tensor,
              generator: torch.Generator | None = None) -> torch.Tensor:
         """DDPM ancestral step with x0_hat = E_p0[2 onehot - 1]."""
-        a_t, a_s = float(alpha_bar(torch.tensor(t))), float(alpha_bar(torch.tensor(s)))
+        a_t, a_s, _ = self._levels(t, s)
         a_t = min(a_t, 1 - 1e-6)
         x0_hat = 2 * p0 - 1
         a_ts = a_t / max(a_s, 1e-12)

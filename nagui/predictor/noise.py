@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from ..noise_schedule import alpha_bar
+from ..noise_schedule import draw_one_hot, keep_or_uniform
 from ..space import NODE_TYPES, OPS
 from .encoding import OP_NODES
 
@@ -27,10 +27,9 @@ def soft_marginal(x0: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     The type channels of the op nodes are mixed with the uniform distribution over ops;
     the dead-op channels are set to 0, as a noisy cell has no known liveness."""
     k = len(NODE_TYPES)
-    a = alpha_bar(t)[:, None, None]                                  # B, 1, 1
     out = torch.zeros_like(x0)
     out[:, :, :k] = x0[:, :, :k]
-    out[:, OP_NODES, :k] = a * x0[:, OP_NODES, :k] + (1 - a) * uniform_ops((x0.shape[0], 6))
+    out[:, OP_NODES, :k] = keep_or_uniform(x0[:, OP_NODES, :k], t, uniform_ops((x0.shape[0], 6)))
     return out
 
 
@@ -38,8 +37,6 @@ def sample_noisy(x0: torch.Tensor, t: torch.Tensor, generator: torch.Generator |
     """A hard one-hot draw from :func:`soft_marginal`."""
     probs = soft_marginal(x0, t)
     k = len(NODE_TYPES)
-    b, n, _ = probs.shape
-    idx = torch.multinomial(probs[:, :, :k].reshape(b * n, k), 1, generator=generator).reshape(b, n)
     out = torch.zeros_like(probs)
-    out[:, :, :k] = torch.nn.functional.one_hot(idx, k).float()
+    out[:, :, :k] = draw_one_hot(probs[:, :, :k], generator)
     return out

@@ -14,7 +14,6 @@ import numpy as np
 
 from ..objectives import Objective
 
-TRANSFORMS = ("identity", "log", "logit")
 _LOGIT_EPS = 1e-6   # accuracies of exactly 0 or 100 % stay finite
 
 
@@ -37,34 +36,45 @@ def check_transform(kind: str) -> str:
     return kind
 
 
+def _log(v: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(np.where(v > 0, v, np.nan))
+
+
+def _logit(v: np.ndarray) -> np.ndarray:
+    p = np.clip(v / 100.0, _LOGIT_EPS, 1 - _LOGIT_EPS)
+    return np.log(p / (1 - p))
+
+
+def _percent(v: np.ndarray) -> np.ndarray:
+    return 100.0 / (1.0 + np.exp(-v))
+
+
+# transform -> (forward: own units -> modelled, inverse: modelled -> own, slope: d inverse / d modelled)
+_MAPS = {
+    "identity": (lambda v: v, lambda v: v, np.ones_like),
+    "log": (_log, np.exp, np.exp),
+    "logit": (_logit, _percent, lambda v: _percent(v) * (1 - _percent(v) / 100.0)),
+}
+
+
+def _maps(kind: str):
+    return _MAPS.get(kind, _MAPS["identity"])     # as before: an unrecorded transform is the identity
+
+
+TRANSFORMS = tuple(_MAPS)
+
+
 def forward(values: np.ndarray, kind: str) -> np.ndarray:
     """Values in the objective's own units -> modelled units (NaN where undefined)."""
-    v = np.asarray(values, dtype=np.float64)
-    if kind == "log":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(np.where(v > 0, v, np.nan))
-    if kind == "logit":
-        p = np.clip(v / 100.0, _LOGIT_EPS, 1 - _LOGIT_EPS)
-        return np.log(p / (1 - p))
-    return v
+    return _maps(kind)[0](np.asarray(values, dtype=np.float64))
 
 
 def inverse(values: np.ndarray, kind: str) -> np.ndarray:
     """Modelled units -> the objective's own units."""
-    v = np.asarray(values, dtype=np.float64)
-    if kind == "log":
-        return np.exp(v)
-    if kind == "logit":
-        return 100.0 / (1.0 + np.exp(-v))
-    return v
+    return _maps(kind)[1](np.asarray(values, dtype=np.float64))
 
 
 def slope(values: np.ndarray, kind: str) -> np.ndarray:
     """d inverse / d value at ``values`` (turns a std in modelled units into own units)."""
-    v = np.asarray(values, dtype=np.float64)
-    if kind == "log":
-        return np.exp(v)
-    if kind == "logit":
-        p = 1.0 / (1.0 + np.exp(-v))
-        return 100.0 * p * (1 - p)
-    return np.ones_like(v)
+    return _maps(kind)[2](np.asarray(values, dtype=np.float64))

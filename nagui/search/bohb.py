@@ -20,19 +20,18 @@ import numpy as np
 
 from .cells import NUM_EDGES, NUM_OPS
 from ..problem import Problem
-from .strategy import Cheap, SearchContext, require_single_objective
+from .strategy import Cheap, SearchContext, SingleObjectiveStrategy
 
 
-class BOHB:
+class BOHB(SingleObjectiveStrategy):
     name = "bohb"
 
     def __init__(self, problem: Problem, rng: np.random.Generator, context: SearchContext,
                  bracket: int = 9, eta: int = 3, random_fraction: float = 1 / 3, top: float = 0.15,
                  min_points: int = NUM_EDGES + 1, candidates: int = 64):
-        require_single_objective(problem, "bohb")
+        super().__init__(problem, rng, context)
         if bracket < eta or eta < 2:
             raise ValueError(f"need bracket >= eta >= 2, got bracket {bracket}, eta {eta}")
-        self.problem, self.rng, self.cells = problem, rng, context.cells
         self.bracket, self.eta, self.random_fraction, self.top = bracket, eta, random_fraction, top
         self.min_points, self.candidates = min_points, candidates
         self.cheap: dict[int, float] = {}        # 12-epoch validation accuracy

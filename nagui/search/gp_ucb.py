@@ -27,7 +27,7 @@ from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
 from ..problem import Problem
 from .cells import NUM_OPS
-from .strategy import SearchContext, require_single_objective
+from .strategy import SearchContext, SingleObjectiveStrategy
 
 
 def onehot(ops: np.ndarray) -> np.ndarray:
@@ -35,13 +35,12 @@ def onehot(ops: np.ndarray) -> np.ndarray:
     return np.eye(NUM_OPS)[np.asarray(ops)].reshape(len(ops), -1)
 
 
-class GPUCB:
+class GPUCB(SingleObjectiveStrategy):
     name = "gp-ucb"
 
     def __init__(self, problem: Problem, rng: np.random.Generator, context: SearchContext,
                  initial: int = 10, batch: int = 5, kappa: float = 0.5):
-        require_single_objective(problem, "gp-ucb")
-        self.problem, self.rng, self.cells = problem, rng, context.cells
+        super().__init__(problem, rng, context)
         self.initial, self.batch, self.kappa = initial, batch, kappa
         self.features = onehot(self.cells.ops)
         self.canonical = context.table["canonical_id"].to_numpy()

@@ -6,16 +6,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..problem import Problem
-from .strategy import SearchContext
+from .strategy import SearchContext, SingleObjectiveStrategy
 
 
-class LocalSearch:
+class LocalSearch(SingleObjectiveStrategy):
     name = "local"
 
     def __init__(self, problem: Problem, rng: np.random.Generator, context: SearchContext):
-        if problem.multi:
-            raise ValueError(f"local search optimises one objective; got {problem.describe()}")
-        self.problem, self.rng, self.cells = problem, rng, context.cells
+        super().__init__(problem, rng, context)
         self.seen: dict[int, float] = {}
         self.centre: int | None = None
         self.frontier: list[int] = []

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..data.benchmark import QueryCounter
+from ..errors import NaguiError
 from ..pareto import non_dominated, table_minimisation
 from ..problem import Problem
 
@@ -25,8 +26,9 @@ CHEAP_EPOCHS, FULL_EPOCHS = 12, 200
 CHEAP_SHARE = CHEAP_EPOCHS / FULL_EPOCHS       # a cheap evaluation's cost, in trained architectures
 
 
-class BudgetExhausted(RuntimeError):
-    """A strategy asked for a new cell after the budget was spent."""
+class BudgetExhausted(NaguiError, RuntimeError):
+    """A strategy asked for a new cell after the budget was spent (the harness stops the run
+    there; the message says how much was spent)."""
 
 
 @dataclass

@@ -23,21 +23,33 @@ import numpy as np
 
 from .cells import NUM_EDGES, NUM_OPS
 from ..problem import Problem
-from .strategy import SearchContext, require_single_objective
+from .strategy import SearchContext, SingleObjectiveStrategy
 
 
-class Reinforce:
+class Adam:
+    """Adam (Kingma and Ba, 2015) on one array: ``step(g)`` is what to subtract from it."""
+
+    def __init__(self, shape: tuple[int, ...], lr: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
+        self.lr, self.b1, self.b2, self.eps = lr, b1, b2, eps
+        self.m, self.v, self.steps = np.zeros(shape), np.zeros(shape), 0
+
+    def step(self, g: np.ndarray) -> np.ndarray:
+        self.steps += 1
+        self.m = self.b1 * self.m + (1 - self.b1) * g
+        self.v = self.b2 * self.v + (1 - self.b2) * g * g
+        m_hat, v_hat = self.m / (1 - self.b1 ** self.steps), self.v / (1 - self.b2 ** self.steps)
+        return self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+class Reinforce(SingleObjectiveStrategy):
     name = "reinforce"
 
     def __init__(self, problem: Problem, rng: np.random.Generator, context: SearchContext,
                  lr: float = 0.1, baseline_momentum: float = 0.9, resamples: int = 100):
-        require_single_objective(problem, "reinforce")
-        self.problem, self.rng, self.cells = problem, rng, context.cells
-        self.lr, self.momentum, self.resamples = lr, baseline_momentum, resamples
+        super().__init__(problem, rng, context)
+        self.momentum, self.resamples = baseline_momentum, resamples
         self.logits = np.zeros((NUM_EDGES, NUM_OPS))
-        self._m = np.zeros_like(self.logits)           # Adam's moments
-        self._v = np.zeros_like(self.logits)
-        self._steps = 0
+        self.optimiser = Adam(self.logits.shape, lr)
         self.baseline: float | None = None
         self.rewards: dict[int, float] = {}
 
@@ -58,12 +70,7 @@ class Reinforce:
         grad_log_p = -self.probabilities()                     # d log p / d logits: one-hot - p
         grad_log_p[np.arange(NUM_EDGES), self.cells.ops[index]] += 1.0
         g = -advantage * grad_log_p                            # ascent on the reward = descent on -J
-        self._steps += 1
-        b1, b2, eps = 0.9, 0.999, 1e-8
-        self._m = b1 * self._m + (1 - b1) * g
-        self._v = b2 * self._v + (1 - b2) * g * g
-        m_hat, v_hat = self._m / (1 - b1 ** self._steps), self._v / (1 - b2 ** self._steps)
-        self.logits -= self.lr * m_hat / (np.sqrt(v_hat) + eps)
+        self.logits -= self.optimiser.step(g)
 
     def ask(self) -> list[int]:
         index = self._sample()
@@ -85,5 +92,6 @@ class Reinforce:
             self._update(int(i), reward)
 
     def protocol(self) -> dict:
-        return {"policy": "factorised softmax over 5 ops on each of 6 edges", "optimiser": f"Adam, lr {self.lr}",
+        return {"policy": "factorised softmax over 5 ops on each of 6 edges",
+                "optimiser": f"Adam, lr {self.optimiser.lr}",
                 "baseline": f"EMA of rewards, momentum {self.momentum}", "reward": "target accuracy / 100"}

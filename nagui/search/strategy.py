@@ -9,6 +9,7 @@ fraction of the cost (:data:`.problem.CHEAP_SHARE`).
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Callable, Protocol
@@ -79,3 +80,49 @@ def require_single_objective(problem, strategy: str) -> None:
     if problem.multi:
         raise ValueError(f"{strategy} optimises one objective; use a multi-objective strategy for "
                          f"{problem.describe()}")
+
+
+class SingleObjectiveStrategy:
+    """The base of a strategy that optimises the target accuracy alone: it refuses a
+    multi-objective problem and keeps the problem, the seeded generator and the cells."""
+
+    name = "single-objective"
+
+    def __init__(self, problem, rng: np.random.Generator, context: SearchContext):
+        require_single_objective(problem, self.name)
+        self.problem, self.rng, self.cells = problem, rng, context.cells
+
+
+class AgingEvolution:
+    """Regularized evolution's loop (Real et al., 2019): a random initial population, then
+    a tournament over a random sample of it whose winner is mutated at one op; the oldest
+    member dies. Subclasses say what a member's fitness is and which sampled member wins."""
+
+    name = "aging-evolution"
+
+    def __init__(self, rng: np.random.Generator, context: SearchContext, population: int, sample: int):
+        self.rng, self.cells = rng, context.cells
+        self.population_size, self.sample = population, sample
+        self.population: deque[tuple[int, object]] = deque()
+        self.initial = rng.permutation(len(self.cells))[:population].tolist()
+
+    def fitness(self, values: dict):
+        """A trained cell's objective values -> what the tournament compares."""
+        raise NotImplementedError
+
+    def winner(self, sampled: np.ndarray) -> int:
+        """The position in ``self.population`` of the sampled member that is mutated next."""
+        raise NotImplementedError
+
+    def ask(self) -> list[int]:
+        if self.initial:
+            return [int(self.initial.pop())]
+        pick = self.rng.choice(len(self.population), min(self.sample, len(self.population)), replace=False)
+        return [self.cells.mutate(self.population[self.winner(pick)][0], self.rng)]
+
+    def tell(self, indices, values) -> None:
+        for i, v in zip(indices, values):
+            self.population.append((int(i), self.fitness(v)))
+            if len(self.population) > self.population_size:
+                self.population.popleft()
+

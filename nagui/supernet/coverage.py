@@ -5,7 +5,8 @@ or ``none``: up to 3^6 = 729 sub-cells, each an NB201 cell. Its *coverage* is th
 hypervolume of its sub-cells' (accuracy, cost) points divided by the hypervolume of the
 front it is measured against — the project's HV ratio (``nagui.pareto``: normalised by
 that front's ideal and nadir, reference point 1.1). Two objectives only; the 2-D
-hypervolume is computed for all 15,625 super-cells at once in numpy (about 1 s).
+hypervolume (``nagui.pareto.hypervolume_2d``) is computed for all 15,625 super-cells at
+once in numpy (about 1 s).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import itertools
 
 import numpy as np
 
-from ..pareto import REFERENCE, Objective, ideal_and_span, non_dominated, to_minimisation
+from ..pareto import Objective, hypervolume_2d, ideal_and_span, non_dominated, to_minimisation
 from ..space import NUM_EDGES, flat_index
 
 DOWN_STATES = {"both": (0, 1), "none": (0,), "skip": (1,)}      # OPS indices: none = 0, skip_connect = 1
@@ -30,18 +31,6 @@ def sub_cell_table(super_ops: np.ndarray, down: str = "both") -> np.ndarray:
     combos = np.array(list(itertools.product(range(len(downs) + 1), repeat=NUM_EDGES)))
     sub = np.stack([choices[:, e, combos[:, e]] for e in range(NUM_EDGES)], axis=-1)  # S, k^6, 6
     return flat_index(sub)
-
-
-def hypervolume_2d(points: np.ndarray, reference: float = REFERENCE) -> np.ndarray:
-    """(R, K, 2) normalised minimisation points -> (R,) hypervolume of each row against
-    (reference, reference); NaN points count as absent."""
-    f = np.where(np.isfinite(points), points, reference)
-    f = np.minimum(f, reference)
-    order = np.argsort(f[..., 0], axis=1, kind="stable")
-    x = np.take_along_axis(f[..., 0], order, 1)
-    y = np.minimum.accumulate(np.take_along_axis(f[..., 1], order, 1), axis=1)
-    x_next = np.concatenate([x[:, 1:], np.full((len(f), 1), reference)], axis=1)
-    return ((x_next - x) * (reference - y)).sum(1)
 
 
 class CoverageScorer:

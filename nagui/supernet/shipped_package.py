@@ -165,7 +165,7 @@ def _fp16_check(profiler, test, batch_size: int) -> dict:
 
 def _train_command(meta: dict, preset: str, device: str) -> str:
     spec, cfg = meta["spec"], meta["config"]
-    argv = ["python", "-m", "nagui.supernet.train", "--run-dir", "RUN", "--super-cell", spec["super_cell"],
+    argv = ["python", "-m", "nagui.cli.supernet_train", "--run-dir", "RUN", "--super-cell", spec["super_cell"],
             "--preset", preset, "--channels", str(spec["channels"]), "--slots", ",".join(map(str, spec["slots"])),
             "--epochs", str(cfg["epochs"]), "--batch-size", str(cfg["batch_size"]), "--lr", str(cfg["lr"]),
             "--heldout", str(cfg["heldout"]), "--random-masks", str(cfg["random_masks"]), "--seed", str(cfg["seed"]),

@@ -58,11 +58,12 @@ class NodeSpec:
 
 
 @dataclass(frozen=True)
-class EdgeSpec:
+class DrawnEdge:
+    """Where and how one edge is drawn (a cell's edges and a super-cell's share it)."""
     position: int  # index into Arch.ops / EDGES
     src: int
     dst: int
-    op: str
+    op: str  # the op computed on this edge
     live: bool  # the op can affect the output
     xs: tuple[float, ...]  # polyline from src to dst
     ys: tuple[float, ...]
@@ -75,24 +76,40 @@ class EdgeSpec:
     opacity: float
 
     @property
-    def is_none(self) -> bool:
-        return self.op == "none"
-
-    @property
     def dead(self) -> bool:
-        """A real op (not ``none``) that cannot affect the output."""
-        return not self.live and not self.is_none
+        """A real op (not ``none``, not switched off) that cannot affect the output."""
+        return not self.live and self.op != "none"
+
+
+def edge_path(src: int, dst: int) -> dict:
+    """The polyline of edge ``src -> dst`` and its label's place (DrawnEdge's fields)."""
+    xs, ys = _curve(float(src), float(dst), ARC_HEIGHT[(src, dst)])
+    mid = len(xs) // 2
+    return {"xs": tuple(float(v) for v in xs), "ys": tuple(float(v) for v in ys),
+            "label_x": float(xs[mid]), "label_y": float(ys[mid])}
 
 
 @dataclass(frozen=True)
-class CellGraph:
-    arch: Arch
+class EdgeSpec(DrawnEdge):
+    @property
+    def is_none(self) -> bool:
+        return self.op == "none"
+
+
+@dataclass(frozen=True)
+class DrawnGraph:
+    """The nodes and edges of a drawn cell (a cell's graph and a super-cell's share it)."""
     nodes: tuple[NodeSpec, ...]
-    edges: tuple[EdgeSpec, ...]
+    edges: tuple[DrawnEdge, ...]
 
     @property
     def output_connected(self) -> bool:
         return any(e.live for e in self.edges)
+
+
+@dataclass(frozen=True)
+class CellGraph(DrawnGraph):
+    arch: Arch
 
 
 def _curve(x0: float, x1: float, height: float, n: int = CURVE_POINTS) -> tuple[np.ndarray, np.ndarray]:
@@ -113,17 +130,13 @@ def cell_graph_data(arch: Arch | str) -> CellGraph:
                   for n in range(NUM_NODES))
     edges = []
     for k, ((src, dst), op, alive) in enumerate(zip(EDGES, arch.ops, live)):
-        xs, ys = _curve(float(src), float(dst), ARC_HEIGHT[(src, dst)])
-        mid = len(xs) // 2
         if op == "none":
             color, dash, width, opacity, label = OP_COLORS["none"], "dot", 1.5, 0.6, "none"
         elif not alive:
             color, dash, width, opacity, label = DEAD_COLOR, "dash", 2.0, 0.8, f"{SHORT_OPS[op]}\ndead"
         else:
             color, dash, width, opacity, label = OP_COLORS[op], "solid", 3.0, 1.0, SHORT_OPS[op]
-        edges.append(EdgeSpec(position=k, src=src, dst=dst, op=op, live=alive,
-                              xs=tuple(float(v) for v in xs), ys=tuple(float(v) for v in ys),
-                              label_x=float(xs[mid]), label_y=float(ys[mid]), label=label,
+        edges.append(EdgeSpec(position=k, src=src, dst=dst, op=op, live=alive, **edge_path(src, dst), label=label,
                               color=color, dash=dash, width=width, opacity=opacity))
     return CellGraph(arch=arch, nodes=nodes, edges=tuple(edges))
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Sequence
 import plotly.graph_objects as go
 
 from ..space import EDGES, Arch, live_edges
-from .cell_graph import (ARC_HEIGHT, DEAD_COLOR, OP_COLORS, SHORT_OPS, NodeSpec, _curve, add_nodes,
-                         cell_graph_data, dag_layout, edge_annotations)
+from .cell_graph import (DEAD_COLOR, OP_COLORS, SHORT_OPS, DrawnEdge, DrawnGraph, add_nodes,
+                         cell_graph_data, dag_layout, edge_annotations, edge_path)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..nets.supernet import BlockMask, SuperNetSpec
@@ -30,24 +30,11 @@ OFF_COLOR = "#b0b0b0"
 
 # ------------------------------------------------------------------------- super-cell
 @dataclass(frozen=True)
-class SuperEdgeSpec:
-    position: int       # index into EDGES
-    src: int
-    dst: int
+class SuperEdgeSpec(DrawnEdge):
+    """``label`` always holds the state word (on / skip / off); ``op`` is the sub-cell's."""
     super_op: str       # the super-cell's op on this edge
     state: str          # canonical state: "on" | "skip" | "none" (as BlockMask.canonical)
-    op: str             # the op the sub-cell computes here
-    live: bool          # the op can affect the output
-    xs: tuple[float, ...]
-    ys: tuple[float, ...]
-    label_x: float
-    label_y: float
-    label: str          # always contains the state word (on / skip / off)
     hover: str
-    color: str
-    dash: str
-    width: float
-    opacity: float
 
     @property
     def name(self) -> str:
@@ -61,23 +48,13 @@ class SuperEdgeSpec:
     def off(self) -> bool:
         return self.state == "none"
 
-    @property
-    def dead(self) -> bool:
-        """Switched on (or to skip) but cannot affect the output."""
-        return not self.live and not self.off
-
 
 @dataclass(frozen=True)
-class SuperCellGraph:
+class SuperCellGraph(DrawnGraph):
+    """``edges`` are :class:`SuperEdgeSpec`."""
     super_cell: Arch
     states: tuple[str, ...]   # canonical edge states
     sub_cell: Arch
-    nodes: tuple[NodeSpec, ...]
-    edges: tuple[SuperEdgeSpec, ...]
-
-    @property
-    def output_connected(self) -> bool:
-        return any(e.live for e in self.edges)
 
     @property
     def dead_edges(self) -> tuple[str, ...]:
@@ -138,8 +115,6 @@ def supercell_graph_data(super_cell: Arch | str, mask: "BlockMask | str | Sequen
     nodes = cell_graph_data(super_cell).nodes
     edges = []
     for k, ((src, dst), super_op, state, alive) in enumerate(zip(EDGES, super_cell.ops, states, live)):
-        xs, ys = _curve(float(src), float(dst), ARC_HEIGHT[(src, dst)])
-        mid = len(xs) // 2
         label, color, dash, width, opacity = _edge_style(super_op, state, alive)
         what = {"on": f"on: {super_op}", "skip": "switched to skip (identity)",
                 "none": "off (removed)"}[state]
@@ -149,9 +124,7 @@ def supercell_graph_data(super_cell: Arch | str, mask: "BlockMask | str | Sequen
         if not alive and state != "none":
             hover += " (cannot affect the output)"
         edges.append(SuperEdgeSpec(position=k, src=src, dst=dst, super_op=super_op, state=state,
-                                   op=sub_cell.ops[k], live=alive,
-                                   xs=tuple(float(v) for v in xs), ys=tuple(float(v) for v in ys),
-                                   label_x=float(xs[mid]), label_y=float(ys[mid]), label=label, hover=hover,
+                                   op=sub_cell.ops[k], live=alive, **edge_path(src, dst), label=label, hover=hover,
                                    color=color, dash=dash, width=width, opacity=opacity))
     return SuperCellGraph(super_cell=super_cell, states=states, sub_cell=sub_cell, nodes=nodes, edges=tuple(edges))
 

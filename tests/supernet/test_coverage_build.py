@@ -8,7 +8,8 @@ from nagui.pareto import Objective, hypervolume_ratio, non_dominated, to_minimis
 from nagui.progress import quiet
 from nagui.space import OPS, Arch
 from nagui.supernet.build import BuildError, BuildRequest, build, check_request, merge_cells
-from nagui.supernet.coverage import CoverageScorer, hypervolume_2d, sub_cell_table
+from nagui.pareto import hypervolume_2d
+from nagui.supernet.coverage import CoverageScorer, sub_cell_table
 
 
 @pytest.fixture(scope="module")

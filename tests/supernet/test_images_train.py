@@ -344,7 +344,7 @@ def test_kill_9_keeps_a_loadable_checkpoint_and_resumes(cifar_root, data_home, t
 
     rng = random.Random(9)
     run = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "nagui.supernet.train", "--run", str(run), "--data-root", str(cifar_root),
+    cmd = [sys.executable, "-m", "nagui.cli.supernet_train", "--run", str(run), "--data-root", str(cifar_root),
            "--epochs", "8", *TINY_ARGS]
     meta_path = run / "checkpoint" / "supernet.json"
     saved = 0
@@ -372,7 +372,7 @@ def test_kill_9_keeps_a_loadable_checkpoint_and_resumes(cifar_root, data_home, t
 def test_torchrun_two_cpu_processes(cifar_root, data_home, tmp_path):
     run = tmp_path / "ddp"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m",
-           "nagui.supernet.train", "--run-dir", str(run), "--data-root", str(cifar_root), "--epochs", "1", *TINY_ARGS]
+           "nagui.cli.supernet_train", "--run-dir", str(run), "--data-root", str(cifar_root), "--epochs", "1", *TINY_ARGS]
     done = subprocess.run(cmd, cwd=REPO, env=_env(data_home), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout)                            # only rank 0 prints

@@ -51,7 +51,7 @@ def test_package_holds_weights_complete_profile_and_provenance(shipped_assets, i
     assert "cpu" in prov["device"] and prov["epochs"] == 1 and prov["config"]["train_per_class"] == 20
     assert prov["spec"]["super_cell"] == SHIP_SUPER_CELL and len(read_profile(package)["records"]) == 45
     assert prov["date"][:2] == "20" and prov["command"].startswith("nagui supernet ship --run ")
-    assert "--eval-images 200" in prov["command"] and "nagui.supernet.train" in prov["train_command"]
+    assert "--eval-images 200" in prov["command"] and "nagui.cli.supernet_train" in prov["train_command"]
     # fp16 only when the largest and smallest sub-network's test accuracy moved <= 0.1 points
     check = prov["fp16_check"]
     assert set(check) == {"largest", "smallest"}
