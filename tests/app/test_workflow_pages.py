@@ -205,11 +205,15 @@ def test_deploy_without_a_run_says_what_to_do(empty_home):
     assert not at.exception and any("No trained and profiled super-network" in i.value for i in at.info)
 
 
-def test_benchmarks_page_shows_a_search_benchmark(empty_home, data_dir):
+def test_benchmarks_page_shows_a_search_benchmark(empty_home, data_dir, monkeypatch, tmp_path):
     """Empty: how to make results. Then a real (small) `nagui bench search` in the run
-    store: its tables, its curves, the talk's table and the targets."""
+    store: its tables, its curves, the talk's table and the targets. (The checkout's own
+    `bench-search/`, where a user's `nagui bench search` writes, is kept out of it.)"""
     import importlib.util
 
+    import nagui.workflows.benchmarks
+
+    monkeypatch.setattr(nagui.workflows.benchmarks, "REPO_ROOT", tmp_path)
     at = page("benchmarks").run()
     assert not at.exception and any("nagui bench search" in i.value for i in at.info)
     spec = importlib.util.spec_from_file_location("bench_search", Path(__file__).parents[2] / "bench" / "search.py")
