@@ -8,8 +8,9 @@ with preferences spread along the predicted front), and trains the unseen sample
 rates best: one at a time for the first ``first`` cells, then ``batch`` at a time.
 
 - one objective: the samples of highest predicted accuracy;
-- several: the samples that add the most hypervolume, greedily, to the cells trained so
-  far (at their true values), on the predicted front's scale.
+- several: first the predicted front's accuracy end (the cheapest of the samples rated
+  most accurate), then the samples that add the most hypervolume, greedily, to the cells
+  trained so far (at their true values), on the predicted front's scale.
 
 On a table the guided samples only choose among cells, so a sample set that brings
 fewer unseen cells than wanted is topped up from the predictor's ranking of the rest.
@@ -27,14 +28,22 @@ from .strategy import SearchContext
 from .surrogate import TransferSurrogate
 
 
+# The first cell a multi-objective run trains is the predicted front's accuracy end (the
+# cheapest sample rated within this many points of the best one), then the cells that add
+# the most hypervolume: the greedy hypervolume alone (reference point 1.1) leaves the
+# accuracy end for late, since an extreme point adds little volume. None: greedy only.
+ANCHOR_MARGIN: float | None = 0.0
+
+
 class GuidedDiffusion:
     name = "ours"
 
     def __init__(self, problem: Problem, rng: np.random.Generator, context: SearchContext,
-                 samples: int = 64, scale: float = 100.0, first: int = 10, batch: int = 5):
+                 samples: int = 64, scale: float = 100.0, first: int = 10, batch: int = 5,
+                 anchor_margin: float | None = ANCHOR_MARGIN):
         self.model = context.models()["diffusion"]
         self.problem, self.rng, self.samples, self.scale = problem, rng, samples, scale
-        self.first, self.batch = first, batch
+        self.first, self.batch, self.anchor_margin = first, batch, anchor_margin
         self.surrogate = TransferSurrogate(context.sources)
         self.tables = context.cell_tables()
         space = self.tables.space
@@ -71,6 +80,8 @@ class GuidedDiffusion:
         rows = self._samples(predicted)
         if not self.problem.multi:
             picked = rows[np.argsort(-predicted[rows], kind="stable")][:want].tolist()
+        elif not self.trained and self.anchor_margin is not None and len(rows):
+            picked = [self._accuracy_end(predicted, rows)]
         else:
             picked = rows[self._by_hypervolume(predicted, rows, want)].tolist()
         if len(picked) < want:                       # top up from the predictor's ranking
@@ -80,6 +91,12 @@ class GuidedDiffusion:
                 if self._new(int(i)) and int(i) not in picked:
                     picked.append(int(i))
         return picked
+
+    def _accuracy_end(self, predicted: np.ndarray, rows: np.ndarray) -> int:
+        """The front's accuracy end among the samples: of those the predictor rates within
+        ``anchor_margin`` points of the best sample, the cheapest (first cost)."""
+        near = rows[predicted[rows] >= predicted[rows].max() - self.anchor_margin]
+        return int(near[np.argmin(self.costs[near, 0])] if len(near) > 1 else near[0])
 
     def _by_hypervolume(self, predicted: np.ndarray, rows: np.ndarray, want: int) -> list[int]:
         f_pred = np.concatenate([-predicted[:, None], self.costs], axis=1)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from nagui.search.cells import CellIndex
+from nagui.search.guided_diffusion import GuidedDiffusion
 from nagui.search.harness import SINGLE_OBJECTIVE, STRATEGIES, make_context, run_many, run_search
 from nagui.problem import Problem
 from nagui.search.problem import BudgetExhausted, Oracle, front_values
@@ -112,8 +113,17 @@ def test_ours_refits_on_what_it_is_told_and_spends_the_budget(table, tiny_model)
     again = run_search(table, problem, "ours", 12, seed=0, context=context)
     assert [q.index for q in again.queries] == [q.index for q in run.queries]
     mo = Problem.parse("cifar100", "test_acc,flops")
-    run = run_search(table, mo, "ours", 6, seed=1, context=make_context(table, mo, models={"diffusion": tiny_model}))
+    mo_context = make_context(table, mo, models={"diffusion": tiny_model})
+    run = run_search(table, mo, "ours", 6, seed=1, context=mo_context)
     assert len({q.index for q in run.queries}) == 6
+    # its first cell is the predicted front's accuracy end: among the samples rated best, the cheapest
+    ours = GuidedDiffusion(mo, np.random.default_rng(0), mo_context)
+    predicted, rows = np.zeros(len(table)), np.array([10, 20, 30, 40])
+    predicted[rows] = [70.0, 73.0, 73.0, 60.0]
+    flops = table["flops"].to_numpy()
+    assert ours._accuracy_end(predicted, rows) == (20 if flops[20] <= flops[30] else 30)
+    ours.anchor_margin = 5.0                  # a wider margin also admits the 70% sample
+    assert ours._accuracy_end(predicted, rows) == int(rows[:3][np.argmin(flops[rows[:3]])])
 
 
 def test_bo_parego_improves_on_its_random_start(table):
