@@ -5,6 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_ui.prefetch import emit_prefetch
 from nagui.tasks import readable_error
 
 # a file of our own: a :material/...: page icon makes the browser fetch the favicon from Google's font host
@@ -21,6 +22,7 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
+emit_prefetch()   # the widgets' browser code, loaded while the browser is idle
 try:
     page.run()
 except Exception as exc:  # noqa: BLE001 - a readable message on the page, the traceback in the log

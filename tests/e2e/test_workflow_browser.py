@@ -20,11 +20,23 @@ def metric(pg, label: str):
 
 
 def test_every_page_renders_with_a_screenshot(server, open_page):
+    """...and the first page prefetches the widgets' browser code, so no later page waits for it."""
     from playwright.sync_api import expect
 
+    from app_ui.prefetch import component_chunks
+
     pg = open_page()
+    requested = []
+    pg.on("request", lambda r: requested.append(r.url.rsplit("/", 1)[-1]))
     pg.goto(server)
     expect(pg.get_by_role("heading", name="nagui", exact=True)).to_be_visible()
+    chunks = set(component_chunks().values())
+    for _ in range(40):                             # requested once the browser is idle
+        if chunks <= set(requested):
+            break
+        pg.wait_for_timeout(250)
+    assert chunks <= set(requested), f"not prefetched on Home: {sorted(chunks - set(requested))}"
+    assert pg.get_by_role("heading", name="nagui", exact=True).bounding_box()["y"] < 110   # no gap above it
     nav = pg.locator('[data-testid="stSidebarNav"]')
     for path, title in PAGES.items():
         nav.get_by_role("link", name=title, exact=True).click()
