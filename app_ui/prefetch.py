@@ -18,7 +18,7 @@ import streamlit as st
 
 # the top-level element chunks the pages load (measured in Chromium: a tour of every page)
 COMPONENTS = ("DataFrame", "PlotlyChart", "Selectbox", "Slider", "Checkbox", "Multiselect", "TextInput",
-              "NumberInput", "Radio", "DownloadButton", "Json", "Spinner")
+              "NumberInput", "Radio", "DownloadButton", "Json", "Spinner", "Metric", "Button")
 CONTAINER_KEY = "nagui_prefetch"
 STATIC_JS = Path(st.__file__).parent / "static" / "static" / "js"
 
@@ -50,10 +50,10 @@ def prefetch_script(files) -> str:
 
 
 def emit_prefetch() -> None:
-    """Once per browser session: the prefetch script (no visible element)."""
-    if st.session_state.get("_chunks_prefetched"):
-        return
-    st.session_state["_chunks_prefetched"] = True
+    """The prefetch script, in a hidden container (no visible element). Emitted on every run,
+    so the page's elements keep their places from one run to the next (a container that
+    appeared on the first run only made the second remount every element below it); an
+    unchanged element is not mounted again, and an import of a loaded chunk does nothing."""
     hidden = f'.st-key-{CONTAINER_KEY}, [data-testid="stLayoutWrapper"]:has(> .st-key-{CONTAINER_KEY})'
     st.html(f"<style>{hidden} {{display: none}}</style>")   # style only: takes no room
     with st.container(key=CONTAINER_KEY):        # hidden, so the page keeps its layout
