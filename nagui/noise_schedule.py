@@ -30,4 +30,3 @@ def draw_one_hot(probs: torch.Tensor, generator: torch.Generator | None = None) 
     b, n, k = probs.shape
     draw = torch.multinomial(probs.reshape(b * n, k), 1, generator=generator).reshape(b, n)
     return F.one_hot(draw, k).float()
-

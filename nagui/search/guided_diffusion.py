@@ -96,7 +96,7 @@ class GuidedDiffusion:
         """The front's accuracy end among the samples: of those the predictor rates within
         ``anchor_margin`` points of the best sample, the cheapest (first cost)."""
         near = rows[predicted[rows] >= predicted[rows].max() - self.anchor_margin]
-        return int(near[np.argmin(self.costs[near, 0])] if len(near) > 1 else near[0])
+        return int(near[np.argmin(self.costs[near, 0])])
 
     def _by_hypervolume(self, predicted: np.ndarray, rows: np.ndarray, want: int) -> list[int]:
         f_pred = np.concatenate([-predicted[:, None], self.costs], axis=1)

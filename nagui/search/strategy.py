@@ -125,4 +125,3 @@ class AgingEvolution:
             self.population.append((int(i), self.fitness(v)))
             if len(self.population) > self.population_size:
                 self.population.popleft()
-

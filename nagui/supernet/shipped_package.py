@@ -223,6 +223,3 @@ def _nan_if_none(value):
 
 def is_shipped(run) -> bool:
     return bool(run.params.get("shipped")) or run.path.name.startswith(SHIPPED_PREFIX)
-
-
-
