@@ -5,10 +5,10 @@ from nagui.nets.supernet import EDGE_STATES, BlockMask, MaskError
 from nagui.space import EDGES
 from nagui.supernet.profile import table_accuracy
 from nagui.supernet.select import Limits, pareto_set
-from nagui.viz import macro_figure, subnet_scatter, supercell_figure
+from nagui.viz import macro_svg, subnet_scatter, supercell_svg
 from nagui.workflows.deploy import SLIDER_METRICS, Deployment, accuracy_context, slider_range
 from nagui.workflows.supernet_runs import is_shipped, origin_of, stage_of, supernet_runs
-from app_ui.common import benchmark_or_stop, load_benchmark, pick_run_or_stop, run_store
+from app_ui.common import benchmark_or_stop, diagram, load_benchmark, pick_run_or_stop, run_store
 from app_ui.how_it_works import how_it_works
 
 STATE_WORDS = {"on": "on (its op)", "skip": "skip", "none": "off"}
@@ -138,14 +138,13 @@ def show_subnetwork(record: dict) -> None:
         st.caption("This measurement waited for another session's to finish before timing.")
     left, right = st.columns([5, 6])
     with left:
-        st.plotly_chart(supercell_figure(spec.super_cell, record["mask"], title="Cell: which edges are on"),
-                        config={"displayModeBar": False}, key="dep_cell")
+        diagram(supercell_svg(spec.super_cell, record["mask"], title="Cell: which edges are on"))
     with right:
         records = deployment.records()
         st.plotly_chart(subnet_scatter(records, current=record, pareto=pareto_set(records, ("accuracy",
                                                                                             "latency_ms"))),
                         key="dep_scatter", config={"displaylogo": False})
-    st.plotly_chart(macro_figure(spec, record["mask"]), config={"displayModeBar": False}, key="dep_macro")
+    diagram(macro_svg(spec, record["mask"]))
     name = "subnet-" + record["mask"].replace(",", "").replace("|", "_")
     d1, d2 = st.columns(2)
     d1.download_button("Download ONNX", data=lambda m=record["mask"]: deployment.export(m)["onnx"].read_bytes(),

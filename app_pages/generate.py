@@ -11,11 +11,11 @@ from nagui.diffusion.generate import GenerateRequest
 from nagui.problem import ProblemError, cost_objectives
 from nagui.runs import RunStoreError
 from nagui.space import OPS
-from nagui.viz import axis_label, cell_figure, front_frame, search_space_scatter
+from nagui.viz import axis_label, cell_svg, front_frame, search_space_scatter
 from nagui.workflows.generation import BASELINES, load_generation, run_generation
 from nagui.workflows.pipeline import compute_device
-from app_ui.common import (benchmark_or_stop, fmt_time, load_benchmark, pick_run_or_stop, run_store, scatter_toggles,
-                           task_panel, tasks)
+from app_ui.common import (benchmark_or_stop, diagram, fmt_time, load_benchmark, pick_run_or_stop, run_store,
+                           scatter_toggles, task_panel, tasks)
 from app_ui.how_it_works import how_it_works
 
 DATASETS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120": "ImageNet16-120"}
@@ -167,7 +167,7 @@ st.subheader(f"Cell #{selected}" + (" (generated)" if sample else " (from the ta
 st.caption(f"`{values['arch']}` — click any point of the scatter to inspect it.")
 left, right = st.columns([5, 4])
 with left:
-    st.plotly_chart(cell_figure(values["arch"]), config={"displayModeBar": False}, key="gen_cell_graph")
+    diagram(cell_svg(values["arch"]))
 with right:
     g = st.columns(2)
     g[0].metric(f"True {axis_label(acc_col)}", f"{values[acc_col]:.2f}", border=True)

@@ -8,8 +8,8 @@ from nagui.data import COLUMN_DOCS
 from nagui.data.filters import (ACCURACY_COLUMNS, COLUMN_HELP, DEFAULT_COLUMNS, PAGE_ROWS, TableFilter, apply_filter,
                                 column_groups, iso_class, page_count, slider_bounds, sorted_page)
 from nagui.space import OPS, Arch, InvalidArchError, iso_key
-from nagui.viz import axis_label, cell_figure
-from app_ui.common import benchmark_or_stop
+from nagui.viz import axis_label, cell_svg
+from app_ui.common import benchmark_or_stop, diagram
 
 BEST_METRIC = "test_acc@cifar10"
 METRICS = [("CIFAR-10 test acc", "test_acc@cifar10", "{:.2f}%"), ("CIFAR-100 test acc", "test_acc@cifar100", "{:.2f}%"),
@@ -124,7 +124,7 @@ if index is not None:
     st.caption(f"{origin} — NB201 index **{index}**: `{values['arch']}`")
     left, right = st.columns([5, 4])
     with left:
-        st.plotly_chart(cell_figure(values["arch"]), config={"displayModeBar": False}, key="cell_graph")
+        diagram(cell_svg(values["arch"]))
         if not values["output_connected"]:
             st.warning("This cell's output is disconnected from its input: it always outputs zero.")
     with right:

@@ -8,12 +8,12 @@ import streamlit as st
 from nagui.space import InvalidArchError
 from nagui.supernet.config import PRESETS
 from nagui.supernet.run_folder import RunFolderError, build_spec
-from nagui.viz import axis_label, macro_figure, search_space_scatter, supercell_figure, front_frame
+from nagui.viz import axis_label, front_frame, macro_svg, search_space_scatter, supercell_svg
 from nagui.workflows.pipeline import compute_device
 from nagui.workflows.supernet_runs import (build_run, create_run, is_shipped, origin_of, profile_run, stage_of,
                                            sub_cell_indices, supernet_runs, train_run)
-from app_ui.common import (benchmark_or_stop, fmt_time, load_benchmark, run_store, scatter_toggles, task_panel,
-                           tasks)
+from app_ui.common import (benchmark_or_stop, diagram, fmt_time, load_benchmark, run_store, scatter_toggles,
+                           task_panel, tasks)
 from app_ui.how_it_works import how_it_works
 
 DATASETS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "ImageNet16-120": "ImageNet16-120"}
@@ -115,11 +115,10 @@ except RunFolderError as exc:
 st.subheader("The super-network and its blocks")
 st.caption(f"Preset **{preset_name}** · {spec.channels} channels · slots per stage {list(spec.slots)} · "
            f"super-cell `{spec.super_cell.to_str()}`")
-st.plotly_chart(macro_figure(spec), config={"displayModeBar": False}, key="sn_macro")
+diagram(macro_svg(spec))
 left, right = st.columns([5, 6])
 with left:
-    st.plotly_chart(supercell_figure(spec.super_cell, title="Super-cell: every edge can be on, skip or off"),
-                    config={"displayModeBar": False}, key="sn_supercell")
+    diagram(supercell_svg(spec.super_cell, title="Super-cell: every edge can be on, skip or off"))
 with right:
     info = run.summary.get("build") or {}
     objectives = info.get("objectives") or ["test_acc@" + run.params.get("dataset", "cifar10"), "flops"]

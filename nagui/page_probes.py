@@ -21,8 +21,6 @@ POINT_JS = """([el, name, i]) => {
           id: tr.customdata[i], n: tr.x.length, dx: tr.x[i], dy: tr.y[i],
           shown: px >= 0 && px <= xa._length && py >= 0 && py <= ya._length};
 }"""
-# Every trace's name and meta.
-META_JS = "(el) => el.data.map(t => ({name: t.name, meta: t.meta || null}))"
 # Pixel distance from point i of the named trace to the nearest point drawn elsewhere. Points
 # drawn at the very same place (the same cell in two layers, or two cells with equal values)
 # are one spot to a person: clicking it shows one of them, so they do not count.

@@ -1,8 +1,8 @@
-"""The NB201 cell drawn as a DAG with Plotly.
+"""The NB201 cell drawn as a DAG: its geometry and styles.
 
 :func:`cell_graph_data` computes everything the drawing needs (node positions, one
 polyline per edge, label positions and styles) as plain data, so it can be tested
-without looking at pixels; :func:`cell_figure` turns it into a ``go.Figure``.
+without looking at pixels; :func:`nagui.viz.diagram_svg.cell_svg` draws it.
 
 Layout: nodes 0 (input) .. 3 (output) left to right on a line. Edges between
 neighbours (0->1, 1->2, 2->3) are straight; 0->2 arcs above, 1->3 below, 0->3 arcs
@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import plotly.graph_objects as go
 
 from ..space import EDGES, Arch, live_edges
 from ..space.nb201 import NUM_NODES
@@ -39,7 +38,7 @@ SHORT_OPS = {"nor_conv_3x3": "conv3x3", "nor_conv_1x1": "conv1x1", "avg_pool_3x3
 # their arc, away from every node.
 NODE_SIZE, NODE_RIM = 36, 2
 LABEL_FONT, NOTE_FONT, LABEL_PAD = 11, 10, 2
-LINE_HEIGHT, CHAR_WIDTH = 1.3, 0.62          # of the font size (generous for Plotly's sans-serif)
+LINE_HEIGHT, CHAR_WIDTH = 1.3, 0.62          # of the font size (generous for a sans-serif)
 CLEARANCE = 3
 
 # Peak height of each edge's arc (0 = straight), by (src, dst).
@@ -71,7 +70,7 @@ class DrawnEdge:
     label_y: float
     label: str  # what is drawn: the op's short name, then "\n" and a note when there is one
     color: str
-    dash: str  # plotly dash style: "solid" | "dash" | "dot"
+    dash: str  # line style: "solid" | "dash" | "dot"
     width: float
     opacity: float
 
@@ -154,64 +153,3 @@ def label_lift(e) -> float:
     if max(abs(y) for y in e.ys) > 1e-9:
         return 0.0
     return NODE_SIZE / 2 + NODE_RIM + CLEARANCE + label_size(e.label)[1] / 2
-
-
-def _label_html(label: str) -> str:
-    name, _, note = label.partition("\n")
-    return name + (f"<br><span style='font-size:{NOTE_FONT}px'>{note}</span>" if note else "")
-
-
-def edge_annotations(e, hover: str, label_name: str | None = None) -> list[dict]:
-    """The arrowhead at the target node (stopped at its rim) and the label of one drawn edge
-    (anything with xs, ys, width, color, opacity, label_x, label_y, label, live)."""
-    tail = len(e.xs) - 6
-    arrow = dict(x=e.xs[-1], y=e.ys[-1], ax=e.xs[tail], ay=e.ys[tail], xref="x", yref="y", axref="x", ayref="y",
-                 showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=max(e.width * 0.6, 1.2),
-                 arrowcolor=e.color, standoff=NODE_SIZE / 2 + 1, text="", opacity=e.opacity)
-    label = dict(x=e.label_x, y=e.label_y, xref="x", yref="y", text=_label_html(e.label), showarrow=False,
-                 yshift=label_lift(e), font=dict(size=LABEL_FONT, color=e.color if e.live else DEAD_COLOR),
-                 bgcolor="rgba(255,255,255,0.9)", borderpad=LABEL_PAD, hovertext=hover)
-    if label_name is not None:
-        label["name"] = label_name
-    return [arrow, label]
-
-
-def add_nodes(fig: go.Figure, nodes) -> list[dict]:
-    """The node trace ("nodes"); returns the caption annotations (input / output)."""
-    fig.add_trace(go.Scatter(
-        x=[n.x for n in nodes], y=[n.y for n in nodes], mode="markers+text",
-        marker=dict(size=NODE_SIZE, color=NODE_COLOR, line=dict(color="white", width=NODE_RIM)),
-        text=[n.label for n in nodes], textposition="middle center",
-        textfont=dict(color="white", size=15), hoverinfo="text",
-        hovertext=[f"node {n.node}" + (f" ({n.caption})" if n.caption else "") for n in nodes],
-        showlegend=False, name="nodes"))
-    return [dict(x=n.x, y=n.y, xref="x", yref="y", text=f"<b>{n.caption}</b>", showarrow=False, yshift=-30,
-                 font=dict(size=12, color=NODE_COLOR)) for n in nodes if n.caption]
-
-
-def dag_layout(fig: go.Figure, annotations: list[dict], height: int, title: str | None) -> go.Figure:
-    """Axes hidden and fixed around the four nodes, no drag: the layout of every cell DAG."""
-    fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-        title=dict(text=title) if title else None,
-        annotations=annotations, plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
-        xaxis=dict(visible=False, range=[-0.35, NUM_NODES - 1 + 0.35], fixedrange=True),
-        yaxis=dict(visible=False, range=[-0.8, 1.15], fixedrange=True),
-        hovermode="closest", dragmode=False,
-    )
-    return fig
-
-
-def cell_figure(arch: Arch | str, *, height: int = 340, title: str | None = None) -> go.Figure:
-    """A Plotly figure of the cell (see the module docstring for the drawing rules)."""
-    graph = cell_graph_data(arch)
-    fig = go.Figure()
-    annotations = []
-    for e in graph.edges:
-        hover = f"edge {e.src}→{e.dst}: {e.op}" + ("" if e.live or e.is_none else " (cannot affect the output)")
-        fig.add_trace(go.Scatter(x=e.xs, y=e.ys, mode="lines", name=f"{e.src}→{e.dst}",
-                                 line=dict(color=e.color, dash=e.dash, width=e.width), opacity=e.opacity,
-                                 hoverinfo="text", hovertext=hover, showlegend=False))
-        annotations += edge_annotations(e, hover)
-    annotations += add_nodes(fig, graph.nodes)
-    return dag_layout(fig, annotations, height, title)

@@ -1,8 +1,8 @@
-"""The super-network drawn with Plotly: its super-cell under a block mask, and its macro
+"""The super-network's drawings as data: its super-cell under a block mask, and its macro
 skeleton (stem, cell slots, reductions, head) left to right.
 
-As in :mod:`.cell_graph`, the ``*_data`` / ``*_layout`` functions return plain data (tested
-without pixels) and the ``*_figure`` functions turn it into a ``go.Figure``. Edge styles:
+As in :mod:`.cell_graph`, :func:`supercell_graph_data` and :func:`macro_layout` return plain
+data (tested without pixels); :mod:`.diagram_svg` draws them. Edge styles:
 ``on`` is the super-cell's op (op colour, solid), ``skip`` is the identity in its place
 (skip colour, dashed), ``none`` is removed (faint dotted, "off"); an edge that cannot
 affect the output is grey (dead). Torch is imported only to parse a mask given as text.
@@ -12,11 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
-import plotly.graph_objects as go
-
 from ..space import EDGES, Arch, live_edges
-from .cell_graph import (DEAD_COLOR, OP_COLORS, SHORT_OPS, DrawnEdge, DrawnGraph, add_nodes,
-                         cell_graph_data, dag_layout, edge_annotations, edge_path)
+from .cell_graph import DEAD_COLOR, OP_COLORS, SHORT_OPS, DrawnEdge, DrawnGraph, cell_graph_data, edge_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..nets.supernet import BlockMask, SuperNetSpec
@@ -129,28 +126,6 @@ def supercell_graph_data(super_cell: Arch | str, mask: "BlockMask | str | Sequen
     return SuperCellGraph(super_cell=super_cell, states=states, sub_cell=sub_cell, nodes=nodes, edges=tuple(edges))
 
 
-def supercell_figure(super_cell: Arch | str, mask: "BlockMask | str | Sequence[str] | None" = None, *,
-                     height: int = 340, title: str | None = None) -> go.Figure:
-    """The super-cell under ``mask``. Each edge trace is named ``"src→dst"`` and carries its
-    state in ``meta`` (a dict) and ``customdata`` (the state per point)."""
-    graph = supercell_graph_data(super_cell, mask)
-    fig = go.Figure()
-    annotations = []
-    for e in graph.edges:
-        meta = {"edge": e.name, "state": e.state, "state_word": e.state_word, "super_op": e.super_op,
-                "op": e.op, "live": e.live}
-        fig.add_trace(go.Scatter(x=e.xs, y=e.ys, mode="lines", name=e.name, meta=meta,
-                                 customdata=[e.state] * len(e.xs),
-                                 line=dict(color=e.color, dash=e.dash, width=e.width), opacity=e.opacity,
-                                 hoverinfo="text", hovertext=e.hover, showlegend=False))
-        annotations += edge_annotations(e, e.hover, label_name=f"label {e.name}")
-    annotations += add_nodes(fig, graph.nodes)
-    if not graph.output_connected:
-        annotations.append(dict(x=0.5, y=0.02, xref="paper", yref="paper", showarrow=False,
-                                text="output disconnected: this mask computes nothing",
-                                font=dict(size=12, color="#d62728")))
-    return dag_layout(fig, annotations, height, title)
-
 
 # ---------------------------------------------------------------------- macro skeleton
 @dataclass(frozen=True)
@@ -229,52 +204,4 @@ def macro_layout(spec: "SuperNetSpec", mask: "BlockMask | str | None" = None) ->
     return MacroLayout(slots=slots, blocks=tuple(blocks))
 
 
-def macro_figure(spec: "SuperNetSpec", mask: "BlockMask | str | None" = None, *, height: int = 220) -> go.Figure:
-    """Boxes for the blocks of :func:`macro_layout`, joined by arrows. On slots are coloured
-    by stage and read "cell s.i"; off slots are grey, dashed and read "off". A hidden
-    marker trace "blocks" carries each block's key (customdata) and state (meta)."""
-    layout = macro_layout(spec, mask)
-    half_w, half_h = 0.42, 0.32
-    n = len(layout.blocks)
-    font_size = 12 if n <= 12 else 10 if n <= 16 else 9
-    shapes, annotations = [], []
-    for b in layout.blocks:
-        if b.kind == "cell" and b.state == "on":
-            fill, line, dash = STAGE_COLORS[b.stage - 1], STAGE_COLORS[b.stage - 1], "solid"
-            text_color = "white"
-        elif b.kind == "cell":
-            fill, line, dash, text_color = "rgba(0,0,0,0)", OFF_COLOR, "dash", "#8a8a8a"
-        else:
-            fill, line, dash, text_color = "#e9ecef", FIXED_BLOCK_COLOR, "solid", "#31333f"
-        shapes.append(dict(type="rect", xref="x", yref="y", x0=b.x - half_w, x1=b.x + half_w, y0=b.y - half_h,
-                           y1=b.y + half_h, fillcolor=fill, line=dict(color=line, width=1.5, dash=dash),
-                           layer="below", name=b.key))
-        annotations.append(dict(x=b.x, y=b.y, xref="x", yref="y", text=b.label, showarrow=False,
-                                font=dict(size=font_size, color=text_color), hovertext=b.hover))
-    for a, b in zip(layout.blocks, layout.blocks[1:]):
-        annotations.append(dict(x=b.x - half_w, y=b.y, ax=a.x + half_w, ay=a.y, xref="x", yref="y", axref="x",
-                                ayref="y", showarrow=True, arrowhead=2, arrowsize=1, arrowwidth=1.2,
-                                arrowcolor="#6c757d", text=""))
-    # stage captions above the stages' slots
-    for s, width in enumerate((spec.channels, 2 * spec.channels, 4 * spec.channels), start=1):
-        xs = [b.x for b in layout.blocks if b.kind == "cell" and b.stage == s]
-        annotations.append(dict(x=(xs[0] + xs[-1]) / 2, y=half_h + 0.08, xref="x", yref="y", showarrow=False,
-                                yanchor="bottom", text=f"stage {s} · {width} ch",
-                                font=dict(size=11, color=STAGE_COLORS[s - 1])))
-    fig = go.Figure(go.Scatter(
-        x=[b.x for b in layout.blocks], y=[b.y for b in layout.blocks], mode="markers", name="blocks",
-        marker=dict(size=30, symbol="square", opacity=0), customdata=[b.key for b in layout.blocks],
-        meta={"states": {b.key: b.state for b in layout.blocks}},
-        hovertext=[b.hover for b in layout.blocks], hoverinfo="text", showlegend=False))
-    fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=10, b=10), shapes=shapes, annotations=annotations,
-        plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)",
-        xaxis=dict(visible=False, range=[-0.6, n - 0.4], fixedrange=True),
-        yaxis=dict(visible=False, range=[-0.6, 0.75], fixedrange=True),
-        hovermode="closest", dragmode=False,
-    )
-    return fig
-
-
-__all__ = ["MacroBlock", "MacroLayout", "SuperCellGraph", "SuperEdgeSpec", "macro_figure", "macro_layout",
-           "supercell_figure", "supercell_graph_data"]
+__all__ = ["MacroBlock", "MacroLayout", "SuperCellGraph", "SuperEdgeSpec", "macro_layout", "supercell_graph_data"]

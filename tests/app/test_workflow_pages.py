@@ -137,7 +137,9 @@ def test_supernet_page_shows_the_run_blocks_and_coverage(home):
     assert at.dataframe[0].value["name"].tolist() == ["tiny test run"]
     assert at.dataframe[0].value["stage"].tolist() == ["profiled"]      # a word: no emoji font everywhere
     names = [c.proto.spec for c in at.get("plotly_chart")]
-    assert len(names) >= 4  # macro network, super-cell, coverage scatter, training history
+    assert len(names) == 2  # coverage scatter, training history; the drawings are SVG:
+    assert {d for d in ("macro", "supercell") if any(f'data-diagram="{d}"' in m.value for m in at.markdown)} \
+        == {"macro", "supercell"}
     assert any("its sub-cells" in s for s in names)
     coverage = json.loads(next(s for s in names if "its sub-cells" in s))
     # the grey cloud (a WebGL chart: ~0.4 s more per visit) only on request
@@ -193,6 +195,8 @@ def test_deploy_manual_toggle_measures_a_new_mask(home):
     slot = next(c for c in at.checkbox if c.label == "cell 2.2")
     slot.uncheck().run()
     assert not at.exception and not at.error
+    macro = next(m.value for m in at.markdown if 'data-diagram="macro"' in m.value)
+    assert '<g data-block="cell 2.2" data-state="off">' in macro       # the drawing follows the hand-made mask
     assert "|" in next(m.value for m in at.markdown if m.value.startswith("**Sub-network**"))
     measured = next(m.value for m in at.metric if m.label == "Measured")
     assert measured == "from cache" or (measured.endswith(" s") and len(measured) <= 8)

@@ -21,7 +21,7 @@ def test_search_space_page_in_browser(server, open_page, bench):
     expect(pg.get_by_role("heading", name="Search space")).to_be_visible()
     expect(pg.get_by_text("15,625 of 15,625 cells match")).to_be_visible()
     expect(pg.locator('[data-testid="stDataFrame"]').first).to_be_visible()
-    expect(pg.locator(".js-plotly-plot").first).to_be_visible()  # the default cell's DAG
+    expect(pg.locator('svg[data-diagram="cell"]')).to_be_visible()  # the default cell's DAG
 
     box = pg.get_by_label("Cell (arch string or NB201 index)")
     box.fill(OTHER)
@@ -30,7 +30,8 @@ def test_search_space_page_in_browser(server, open_page, bench):
     expect(pg.get_by_text("Typed query")).to_be_visible()
     cifar10 = pg.locator('[data-testid="stMetric"]').filter(has_text="CIFAR-10 test acc")
     expect(cifar10.locator('[data-testid="stMetricValue"]')).to_have_text(want)
-    expect(pg.locator(".js-plotly-plot .scatterlayer .trace").first).to_be_attached()
+    expect(pg.locator('svg[data-diagram="cell"] [data-edge="0→1"]')).to_have_attribute(
+        "data-op", bench.lookup(OTHER)["arch"].split("|")[1].split("~")[0])   # the typed cell's DAG
     no_exceptions(pg)
     assert screenshot(pg, "search_space").stat().st_size > 10_000
     icon = pg.eval_on_selector("link[rel*='icon']", "e => e.href")

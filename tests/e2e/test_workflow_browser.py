@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from browser_helpers import no_exceptions, screenshot
 
-from nagui.page_probes import CLEAR_PX, CLEARANCE_JS, HAS_TRACES_JS, META_JS, POINT_JS, click_point, plot_with
-from nagui.space import EDGES
+from nagui.page_probes import CLEAR_PX, CLEARANCE_JS, POINT_JS, click_point, plot_with
+from nagui.space import EDGES, Arch
 
 pytestmark = pytest.mark.e2e
 
@@ -75,21 +75,19 @@ def test_click_a_generated_point_shows_its_dag(server, open_page, bench):
     expect(pg.get_by_role("heading", name=f"Cell #{chosen['id']}")).to_be_visible(timeout=30_000)
     arch = bench.lookup(int(chosen["id"]))["arch"]
     expect(pg.get_by_text(arch, exact=False).first).to_be_visible()
-    dag = plot_with(pg, "nodes")  # the cell's DAG (cell_figure names its node trace "nodes")
-    assert dag is not None
-    edges = [t["name"] for t in pg.evaluate(META_JS, dag)]
-    assert {"0→1", "0→2", "1→2", "0→3", "1→3", "2→3"} <= set(edges)
+    dag = pg.locator('svg[data-diagram="cell"] [data-edge]')   # the clicked cell's DAG, edge by edge
+    expect(dag).to_have_count(6)
+    assert [dag.nth(k).get_attribute("data-op") for k in range(6)] == list(Arch.from_str(arch).ops)
     no_exceptions(pg)
     screenshot(pg, "generate_clicked")
 
 
 def _blocks(pg) -> dict:
     """Every block's state as drawn: the cell's six edges (its DAG) and the macro network's slots."""
-    pg.wait_for_function(HAS_TRACES_JS, arg=["0→1", "blocks"], timeout=60_000)
-    edges = {t["name"]: t["meta"]["state"] for t in pg.evaluate(META_JS, plot_with(pg, "0→1"))
-             if t["meta"] and "state" in t["meta"]}
-    slots = next(t["meta"]["states"] for t in pg.evaluate(META_JS, plot_with(pg, "blocks")) if t["name"] == "blocks")
-    return {**edges, **{k: v for k, v in slots.items() if k.startswith("cell ")}}
+    pg.locator('svg[data-diagram="macro"]').wait_for(timeout=60_000)
+    return pg.evaluate("""() => Object.fromEntries([
+        ...[...document.querySelectorAll('svg[data-diagram="supercell"] [data-edge]')].map(g => [g.dataset.edge, g.dataset.state]),
+        ...[...document.querySelectorAll('svg[data-diagram="macro"] [data-block^="cell "]')].map(g => [g.dataset.block, g.dataset.state])])""")
 
 
 def test_deploy_slider_switches_blocks_off_and_latency_is_remeasured(server, open_page, trained_home, bench):

@@ -1,11 +1,9 @@
-"""The cell DAG: its data (positions, edges, labels, styles) and that the figure builds."""
+"""The cell DAG as data: positions, edges, labels, styles (drawn by tests/viz/test_diagram_svg.py)."""
 
-import plotly.graph_objects as go
 import pytest
 
 from nagui.space import EDGES, Arch
-from nagui.viz import cell_figure, cell_graph_data
-from nagui.viz.cell_graph import SHORT_OPS
+from nagui.viz import cell_graph_data
 
 # 0->1 conv3x3, 0->2 none, 1->2 avg_pool, 0->3 skip, 1->3 none, 2->3 none:
 # node 2 reaches nowhere (2->3 is none), so avg_pool on 1->2 is dead.
@@ -60,17 +58,7 @@ def test_all_none_cell_is_disconnected():
     assert all(e.label == "none" and not e.dead for e in g.edges)
 
 
-def test_figure_builds():
-    fig = cell_figure(BEST)
-    assert isinstance(fig, go.Figure)
-    assert len(fig.data) == 7  # 6 edges + the nodes
-    texts = [a.text for a in fig.layout.annotations]
-    for op in Arch.from_str(BEST).ops:
-        assert SHORT_OPS[op] in texts
-    fig.to_json()  # serialisable, as st.plotly_chart needs
-
-
-def test_figure_accepts_string_and_rejects_junk():
-    assert cell_figure(Arch.from_str(BEST)).to_dict() == cell_figure(BEST).to_dict()
+def test_data_accepts_string_and_rejects_junk():
+    assert cell_graph_data(Arch.from_str(BEST)) == cell_graph_data(BEST)
     with pytest.raises(ValueError, match="bogus"):
         cell_graph_data("|bogus~0|+|none~0|none~1|+|none~0|none~1|none~2|")

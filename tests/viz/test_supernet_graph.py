@@ -1,10 +1,9 @@
-"""The super-cell under a block mask and the macro skeleton: data (states, dead edges, blocks) and figures."""
-import plotly.graph_objects as go
+"""The super-cell under a block mask and the macro skeleton as data: states, dead edges, blocks."""
 import pytest
 
 from nagui.nets.supernet import BlockMask, SuperNetSpec
 from nagui.space import EDGES, Arch, live_edges
-from nagui.viz import macro_figure, macro_layout, supercell_figure, supercell_graph_data
+from nagui.viz import macro_layout, supercell_graph_data
 
 # edges 0->1 conv3x3, 0->2 conv1x1, 1->2 avg_pool, 0->3 skip, 1->3 none, 2->3 conv3x3
 SUPER = Arch(("nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3", "skip_connect", "none", "nor_conv_3x3"))
@@ -55,30 +54,12 @@ def test_mask_forms_agree_and_none_super_op_can_become_skip():
 def test_disconnected_mask_is_drawn_not_rejected():
     g = supercell_graph_data(SUPER, ("none",) * 6)
     assert not g.output_connected and all(e.state == "none" and not e.dead for e in g.edges)
-    fig = supercell_figure(SUPER, ("none",) * 6)
-    assert any("disconnected" in (a.text or "") for a in fig.layout.annotations)
 
 
 @pytest.mark.parametrize("bad", ["on,on,on|11,11,11", "on,on,on,on,on,maybe", ("on",) * 5])
 def test_bad_masks_raise(bad):
     with pytest.raises(ValueError):
         supercell_graph_data(SUPER, bad)
-
-
-def test_supercell_figure_carries_states():
-    fig = supercell_figure(SUPER, "on,skip,none,on,on,on|11,10,11", title="super-cell")
-    assert isinstance(fig, go.Figure)
-    edges = [t for t in fig.data if t.name in NAMES]
-    assert [t.name for t in edges] == NAMES
-    assert [t.meta["state"] for t in edges] == ["on", "skip", "none", "skip", "none", "on"]
-    assert [t.meta["live"] for t in edges] == [False, True, False, True, False, True]
-    assert all(set(t.customdata) == {t.meta["state"]} for t in edges)
-    assert [t.line.dash for t in edges] == ["dash", "dash", "dot", "solid", "dot", "solid"]
-    labels = {a.name: a.text for a in fig.layout.annotations if a.name}
-    for t in edges:
-        assert t.meta["state_word"] in labels[f"label {t.name}"]
-    assert labels["label 0→2"] == "skip<br><span style='font-size:10px'>conv1x1 off</span>" and labels["label 1→2"] == "off"
-    fig.to_json()
 
 
 def test_macro_layout_blocks_in_order():
@@ -101,19 +82,3 @@ def test_macro_layout_blocks_in_order():
 def test_macro_mask_must_fit_the_spec():
     with pytest.raises(ValueError, match="slots"):
         macro_layout(SuperNetSpec(SUPER, (2, 2, 2)), "on,on,on,on,on,on|111,11,11")
-
-
-def test_macro_figure():
-    spec = SuperNetSpec(SUPER, (2, 2, 2))
-    fig = macro_figure(spec, "on,on,on,on,on,on|11,10,11")
-    assert len(fig.layout.shapes) == 10
-    off = [s for s in fig.layout.shapes if s.name == "cell 2.2"][0]
-    assert off.line.dash == "dash"
-    assert [s for s in fig.layout.shapes if s.name == "cell 2.1"][0].line.dash == "solid"
-    texts = [a.text for a in fig.layout.annotations]
-    assert "cell 1.1" in texts and "off" in texts and "cell 2.2" not in texts
-    assert sum(1 for a in fig.layout.annotations if a.showarrow) == 9
-    blocks = fig.data[0]
-    assert blocks.name == "blocks" and list(blocks.customdata)[:2] == ["stem", "cell 1.1"]
-    assert blocks.meta["states"]["cell 2.2"] == "off"
-    fig.to_json()
