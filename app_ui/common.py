@@ -103,7 +103,7 @@ def pick_run_or_stop(runs: list, label: str, key: str, *, empty: str, describe) 
     return by_id[picked]
 
 
-def diagram(svg: str, *, container=st) -> None:
+def diagram(svg: str) -> None:
     """Show one of :mod:`nagui.viz.diagram_svg`'s drawings (inline SVG: a few ms for the
     browser, against 50-120 ms for the same drawing as a Plotly chart)."""
-    container.markdown(svg, unsafe_allow_html=True)
+    st.markdown(svg, unsafe_allow_html=True)

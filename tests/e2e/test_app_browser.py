@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from browser_helpers import no_exceptions, screenshot
 
+from nagui.space import Arch
+
 pytestmark = pytest.mark.e2e
 OTHER = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
 
@@ -31,7 +33,7 @@ def test_search_space_page_in_browser(server, open_page, bench):
     cifar10 = pg.locator('[data-testid="stMetric"]').filter(has_text="CIFAR-10 test acc")
     expect(cifar10.locator('[data-testid="stMetricValue"]')).to_have_text(want)
     expect(pg.locator('svg[data-diagram="cell"] [data-edge="0→1"]')).to_have_attribute(
-        "data-op", bench.lookup(OTHER)["arch"].split("|")[1].split("~")[0])   # the typed cell's DAG
+        "data-op", Arch.from_str(bench.lookup(OTHER)["arch"]).ops[0])   # the typed cell's DAG
     no_exceptions(pg)
     assert screenshot(pg, "search_space").stat().st_size > 10_000
     icon = pg.eval_on_selector("link[rel*='icon']", "e => e.href")

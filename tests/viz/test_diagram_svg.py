@@ -54,7 +54,7 @@ def test_dead_edges_say_so():
     dead = Arch(("nor_conv_3x3", "none", "avg_pool_3x3", "skip_connect", "none", "none"))   # 1->2 reaches nowhere
     root = parse(cell_svg(dead))
     edge = next(g for g in groups(root, "data-edge") if g.get("data-edge") == "1→2")
-    assert edge.get("live") is None and edge.get("data-live") == "false"
+    assert edge.get("data-live") == "false"
     assert "cannot affect the output" in edge.find(f"{NS}title").text and "dead" in texts(root)
 
 
