@@ -34,7 +34,7 @@ def main(argv=None) -> int:
         expect(pg.get_by_text(re.compile("Generating .* done in"))).to_be_visible(timeout=300_000)
         pg.wait_for_timeout(2000)
         pg.screenshot(path=str(out / "generate.png"), full_page=True)
-        pg.set_viewport_size({"width": 1400, "height": 1500})
+        pg.set_viewport_size({"width": 1400, "height": 1800})   # down to the macro network and downloads
         pg.goto(f"{app.url}/deploy")
         expect(pg.get_by_text("Sub-network").first).to_be_visible(timeout=120_000)
         latency = pg.locator('[data-testid="stSlider"]').filter(has_text="Max latency here (ms)").get_by_role("slider")
