@@ -33,13 +33,13 @@ def _index_without_table(arch: Arch, data_dir) -> int | None:
 
 
 def cmd_measure(args) -> int:
-    # deferred: keeps `nagui --help` fast
+    arch = parse_arch_or_index(args.arch, args.data_dir)   # a bad cell is refused before torch loads
+    # deferred: keeps `nagui --help` and the refusal above fast
     from ..measure.flops import analytic_cost, thop_cost
     from ..measure.latency import LatencyConfig, measure_latency
     from ..measure.memory import peak_activation_bytes
     from ..nets import NetConfig
 
-    arch = parse_arch_or_index(args.arch, args.data_dir)
     try:
         net_config = NetConfig(channels=args.channels, cells_per_stage=args.cells, num_classes=args.classes)
         lat_config = LatencyConfig(batch_size=args.batch_size, threads=args.threads, warmup=args.warmup,

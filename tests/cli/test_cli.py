@@ -41,6 +41,15 @@ def test_bad_arch_exits_2_with_one_line(data_dir, arch, fragment):
         assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in r.stderr
 
 
+def test_measure_refuses_a_bad_cell_before_loading_torch():
+    """The refusal comes at once: the arch is parsed before the measuring machinery loads."""
+    code = ("import sys\nfrom nagui.cli import main\n"
+            "print(main(['measure', 'hello']), 'torch' in sys.modules)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.stdout.split() == ["2", "False"], r.stdout + r.stderr
+    assert "node groups" in r.stderr
+
+
 def test_measure_json(data_dir):
     r = nagui("measure", BEST_C10, "--json", "--runs", "30", "--warmup", "2")
     assert r.returncode == 0, r.stderr
