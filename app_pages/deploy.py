@@ -19,7 +19,7 @@ st.title("Deploy")
 st.caption("Move the limits: the most accurate measured sub-network within them is chosen, drawn with its blocks, "
            "and measured again on this machine (FLOPs with thop, latency with onnxruntime, accuracy on held-out "
            "images after BN recalibration). Toggle blocks by hand to try any other sub-network; a new one is "
-           "measured live, then cached.")
+           "measured live (its costs first, then its accuracy), then cached.")
 how_it_works("deploy")
 
 run_id = pick_run_or_stop(
@@ -80,18 +80,26 @@ def chooser():
     if deployment.busy():
         st.caption("Another session is measuring a sub-network; a new measurement here waits its turn "
                    "(measurements take turns so they never share the cores).")
+    holder = st.empty()     # a new sub-network: its costs first, then everything once its accuracy is in
     try:
-        record = deployment.measure(mask_text)
+        record = deployment.cached(mask_text)
+        if record is None:
+            costs = deployment.measure_costs(mask_text)
+            with holder.container():
+                show_costs(costs)
+            record = deployment.measure(mask_text)
+            record["wall_s"] = round(costs["wall_s"] + record["wall_s"], 4)
     except MaskError as exc:
-        st.error(f"That combination of blocks is not a working network: {exc}")
+        holder.error(f"That combination of blocks is not a working network: {exc}")
         return
-    if manual:
-        over = Limits(max_latency_ms=max_lat, max_flops=max_flops, min_accuracy=min_acc).exceeded(record)
-        if over:
-            st.warning("This hand-made sub-network is outside the limits: " + "; ".join(over) + ".")
-        else:
-            st.caption("This hand-made sub-network is within the limits.")
-    show_subnetwork(record)
+    with holder.container():
+        if manual:
+            over = Limits(max_latency_ms=max_lat, max_flops=max_flops, min_accuracy=min_acc).exceeded(record)
+            if over:
+                st.warning("This hand-made sub-network is outside the limits: " + "; ".join(over) + ".")
+            else:
+                st.caption("This hand-made sub-network is within the limits.")
+        show_subnetwork(record)
 
 
 def hand_adjusted_mask(base: str) -> str:
@@ -114,19 +122,32 @@ def hand_adjusted_mask(base: str) -> str:
     return ",".join(edges) + "|" + ",".join(slots)
 
 
-def show_subnetwork(record: dict) -> None:
-    """The measured sub-network: its numbers, its cell and macro figures, its place among the others, downloads."""
+def show_costs(record: dict) -> None:
+    """The sub-network's line and its cost metrics: FLOPs, params, latency measured here. The
+    whole record when ``record`` has its accuracy; otherwise the accuracy is being measured."""
     st.markdown(f"**Sub-network** `{record['mask']}` → cell `{record['cell']}`, depth {record['depth']}")
-    table = table_accuracy(record)
+    measuring = "accuracy" not in record
     m = st.columns(4)   # costs on one row, accuracies (with their context) on the next: values stay readable
     m[0].metric("FLOPs", f"{record['flops']:.3f} M", border=True)
     m[1].metric("Params", f"{record['params']:.4f} M", border=True)
     m[2].metric("Latency here (onnxruntime)", f"{record['latency_ms']:.3f} ms", border=True,
-                help=f"p50; p90 {record['latency_p90_ms']:.3f} ms; {record.get('measured_on', '')}")
-    m[3].metric("Measured", "from cache" if record["cached"] else f"{record['wall_s']:.1f} s", border=True,
+                help=f"p50; p90 {record['latency_p90_ms']:.3f} ms; "
+                     f"{record.get('measured_on', 'latency cpu')}")
+    m[3].metric("Measured", "from cache" if record["cached"] else
+                f"costs in {record['wall_s']:.1f} s" if measuring else f"{record['wall_s']:.1f} s", border=True,
                 help="Measured now, taking the time shown, or read from the run's cache: each sub-network is "
-                     "measured once per checkpoint"
+                     "measured once per checkpoint. A new one shows its costs first, then its accuracy"
                      + ("; it waited for another session's measurement" if record.get("queued") else ""))
+    if measuring:
+        st.columns(4)[0].metric("Held-out accuracy (shared weights)", "measuring…", border=True,
+                                help="BN statistics recalibrated for this sub-network, then its accuracy on the "
+                                     "held-out images")
+
+
+def show_subnetwork(record: dict) -> None:
+    """The measured sub-network: its numbers, its cell and macro figures, its place among the others, downloads."""
+    show_costs(record)
+    table = table_accuracy(record)
     a = st.columns(4)
     a[0].metric("Held-out accuracy (shared weights)", f"{record['accuracy']:.2f}%", border=True,
                 help=f"{record['heldout_images']} held-out images, BN recalibrated for this sub-network")

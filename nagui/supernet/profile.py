@@ -4,7 +4,9 @@ For a mask: the standalone sub-network (disabled blocks are not in it), its Batc
 statistics recalibrated on training images (shared BN statistics belong to no single
 sub-network), then FLOPs and params with thop (NB201's counting rules), onnxruntime
 latency of its ONNX export (batch 1, one thread), and top-1 accuracy on the held-out
-images (from the train split, never the test split). Records are cached in
+images (from the train split, never the test split). :meth:`Profiler.measure_costs` gives
+the costs alone first (they need no BN recalibration; the app shows them while the accuracy
+is measured), and :meth:`Profiler.measure` reuses them. Records are cached in
 ``RUN/profile.sqlite`` keyed by the checkpoint's sha256 and the measurement settings, so a
 mask is measured once per trained super-network. BN recalibration and accuracy are
 :mod:`.evaluation`'s (training scores masks the same way); the checkpoint and the images
@@ -118,6 +120,7 @@ class Profiler:
         self.bench, self.dataset = bench, dataset
         self.device = torch.device(device)
         self._lock = MEASUREMENT_LOCK
+        self._cost_memo: dict[str, dict] = {}   # mask -> cost fields, measured by measure_costs
 
     @property
     def settings_key(self) -> str:
@@ -136,40 +139,74 @@ class Profiler:
         recalibrate_bn(sub, self.calibration, self.settings.batch_size)
         return sub
 
-    def measure(self, mask: BlockMask | str) -> dict:
-        """The record of ``mask`` (from the cache when it was measured before)."""
+    def cached(self, mask: BlockMask | str) -> dict | None:
+        """The cached record of ``mask``, or None when it was never measured."""
+        hit = self.cache.get(self.checkpoint, self.settings_key, BlockMask.parse(mask, self.spec).to_str())
+        return None if hit is None else {**hit, "cached": True}
+
+    def measure_costs(self, mask: BlockMask | str) -> dict:
+        """FLOPs, params and onnxruntime latency of ``mask``'s sub-network, without its accuracy:
+        what none of them depends on (BN statistics) is skipped, so they come in a fraction of
+        :meth:`measure`'s time, which then reuses them. The cached record when there is one."""
         mask = BlockMask.parse(mask, self.spec)
-        key = mask.to_str()
-        hit = self.cache.get(self.checkpoint, self.settings_key, key)
+        hit = self.cached(mask)
         if hit is not None:
-            return {**hit, "cached": True}
+            return hit
         with self._lock:
-            clock = _StepClock()
-            with _threads(self.settings.compute_threads or os.cpu_count() or 1):
-                sub = clock.step("calibrate", self._calibrated_channels_last, mask)
-                acc = clock.step("accuracy", accuracy, sub, self.heldout, self.settings.batch_size)
-            sub = sub.cpu().to(memory_format=torch.contiguous_format)
-            with _threads(self.settings.threads):
-                cost = clock.step("flops", thop_cost_of_module, sub)
-                onnx_bytes = clock.step("export", export_onnx, sub)
-                lat = clock.step("latency", ort_latency, onnx_bytes,
-                                 LatencyConfig(runs=self.settings.latency_runs, warmup=self.settings.latency_warmup,
-                                               threads=self.settings.threads))
-            seconds = clock.total()
+            costs, steps = self._costs(mask, extract_subnetwork(self.supernet, mask).cpu())
+        return {**self._describe(mask), **costs, "measure_steps_s": steps, "cached": False}
+
+    def _costs(self, mask: BlockMask, sub: SubNetwork) -> tuple[dict, dict]:
+        """The cost fields of ``mask``'s record and the seconds each step took (none: measured
+        before in this process). Called with the measurement lock held."""
+        key = mask.to_str()
+        if key in self._cost_memo:
+            return self._cost_memo[key], {}
+        clock = _StepClock()
+        with _threads(self.settings.threads):
+            cost = clock.step("flops", thop_cost_of_module, sub)
+            onnx_bytes = clock.step("export", export_onnx, sub)
+            lat = clock.step("latency", ort_latency, onnx_bytes,
+                             LatencyConfig(runs=self.settings.latency_runs, warmup=self.settings.latency_warmup,
+                                           threads=self.settings.threads))
+        costs = {"flops": round(cost.flops, 4), "params": round(cost.params, 5),
+                 "latency_ms": round(lat.p50_ms, 4), "latency_p90_ms": round(lat.p90_ms, 4),
+                 "onnx_kb": round(len(onnx_bytes) / 1024, 1)}
+        while len(self._cost_memo) >= 64:             # only the masks being looked at now matter
+            self._cost_memo.pop(next(iter(self._cost_memo)))
+        self._cost_memo[key] = costs
+        return costs, clock.steps
+
+    def _describe(self, mask: BlockMask) -> dict:
+        """The fields of a record that need no measurement."""
         cell = mask.sub_cell(self.spec)
-        record = {"mask": key, "cell": cell.to_str(), "depth": list(mask.depth()),
+        record = {"mask": mask.to_str(), "cell": cell.to_str(), "depth": list(mask.depth()),
                   "edges_on": [f"{s}->{d}" for (s, d), st in zip(EDGES, mask.edges) if st == "on"],
-                  "accuracy": round(acc, 3), "flops": round(cost.flops, 4), "params": round(cost.params, 5),
-                  "latency_ms": round(lat.p50_ms, 4), "latency_p90_ms": round(lat.p90_ms, 4),
-                  "onnx_kb": round(len(onnx_bytes) / 1024, 1), "heldout_images": len(self.heldout),
-                  "measure_s": round(seconds, 3), "measure_steps_s": clock.steps,
-                  "measured_on": f"accuracy {self.device.type}, latency cpu",
                   "full_depth": mask.depth() == self.spec.slots}
         if self.bench is not None:
             row = self.bench.lookup(cell)
             record["table_acc"] = float(row[f"test_acc@{self.dataset}"])
             record["table_flops"] = float(row["flops"])
-        self.cache.put(self.checkpoint, self.settings_key, key, record)
+        return record
+
+    def measure(self, mask: BlockMask | str) -> dict:
+        """The record of ``mask`` (from the cache when it was measured before)."""
+        mask = BlockMask.parse(mask, self.spec)
+        hit = self.cached(mask)
+        if hit is not None:
+            return hit
+        with self._lock:
+            clock = _StepClock()
+            with _threads(self.settings.compute_threads or os.cpu_count() or 1):
+                sub = clock.step("calibrate", self._calibrated_channels_last, mask)
+                acc = clock.step("accuracy", accuracy, sub, self.heldout, self.settings.batch_size)
+            costs, cost_steps = self._costs(mask, sub.cpu().to(memory_format=torch.contiguous_format))
+            seconds = clock.total()
+        record = {**self._describe(mask), "accuracy": round(acc, 3), **costs,
+                  "heldout_images": len(self.heldout), "measure_s": round(seconds, 3),
+                  "measure_steps_s": {**clock.steps, **cost_steps},
+                  "measured_on": f"accuracy {self.device.type}, latency cpu"}
+        self.cache.put(self.checkpoint, self.settings_key, record["mask"], record)
         return {**record, "cached": False}
 
     def profile(self, masks: Iterable[BlockMask | str], progress: Report = quiet) -> list[dict]:

@@ -111,13 +111,26 @@ class Deployment:
         """A sub-network is being measured now (by any session): a new measurement waits."""
         return MEASUREMENT_LOCK.locked()
 
+    def cached(self, mask) -> dict | None:
+        """The mask's record when it was measured before (None: it needs a measurement)."""
+        return self.profiler.cached(BlockMask.parse(mask, self.spec))   # MaskError names the block to keep
+
+    def measure_costs(self, mask) -> dict:
+        """Its FLOPs, params and onnxruntime latency now, before the accuracy (shown first:
+        they take a fraction of the time); :meth:`measure` then reuses them. Adds ``wall_s``
+        and ``queued``."""
+        return self._timed(self.profiler.measure_costs, mask)
+
     def measure(self, mask) -> dict:
         """The mask's record: cached, or measured now (BN recalibration, thop FLOPs,
         onnxruntime latency, held-out accuracy). Adds ``wall_s`` and ``queued``."""
+        return self._timed(self.profiler.measure, mask)
+
+    def _timed(self, measure, mask) -> dict:
         mask = BlockMask.parse(mask, self.spec)  # MaskError names the block to keep
         start = time.perf_counter()
         queued = self.busy()                   # another session's measurement is running: this one waits
-        record = self.profiler.measure(mask)
+        record = measure(mask)
         return {**record, "wall_s": round(time.perf_counter() - start, 4), "queued": queued}
 
     # ---- files --------------------------------------------------------------------------

@@ -200,6 +200,9 @@ def test_deploy_manual_toggle_measures_a_new_mask(home):
     assert "|" in next(m.value for m in at.markdown if m.value.startswith("**Sub-network**"))
     measured = next(m.value for m in at.metric if m.label == "Measured")
     assert measured == "from cache" or (measured.endswith(" s") and len(measured) <= 8)
+    accuracy = [m.value for m in at.metric if m.label.startswith("Held-out accuracy")]
+    assert len(accuracy) == 1 and accuracy[0].endswith("%")         # the costs-first view was replaced
+    assert len([m for m in at.metric if m.label == "FLOPs"]) == 1
     assert (any(w.value.startswith("This hand-made sub-network is outside the limits: ") for w in at.warning)
             or any(c.value == "This hand-made sub-network is within the limits." for c in at.caption))
 

@@ -5,7 +5,7 @@ import io
 import numpy as np
 import pytest
 
-from nagui.nets.supernet import BlockMask, MaskError
+from nagui.nets.supernet import BlockMask, MaskError, extract_subnetwork
 from nagui.runs import RunStore
 from nagui.workflows.deploy import Deployment
 from nagui.workflows.supernet_runs import adopt_cli_default, stage_of, supernet_runs
@@ -54,6 +54,33 @@ def test_a_new_mask_is_measured_once_then_cached(deployment):
     assert mask.to_str() in {r["mask"] for r in deployment.records()}
     with pytest.raises(MaskError):
         deployment.measure("on,on,on,on,on,on|00,11,11")
+
+
+def test_a_new_masks_costs_come_first_and_its_full_measurement_reuses_them(deployment):
+    spec = deployment.spec
+    known = {r["mask"] for r in deployment.records()}
+    gen = __import__("torch").Generator().manual_seed(11)
+    fresh = (m for m in (BlockMask.random(spec, gen) for _ in range(500)) if m.to_str() not in known)
+    mask, other = next(fresh), next(fresh)
+    assert deployment.cached(mask) is None
+    costs = deployment.measure_costs(mask)
+    assert not costs["cached"] and "accuracy" not in costs and costs["wall_s"] > 0
+    assert costs["flops"] > 0 and costs["params"] > 0 and costs["latency_ms"] > 0 and costs["cell"]
+    assert deployment.cached(mask) is None                     # costs alone are not a record
+    full = deployment.measure(mask)
+    assert not full["cached"] and full["accuracy"] >= 0
+    assert {k: full[k] for k in ("flops", "params", "latency_ms")} == {k: costs[k] for k in
+                                                                     ("flops", "params", "latency_ms")}
+    assert "calibrate" in full["measure_steps_s"] and "export" not in full["measure_steps_s"]   # not measured twice
+    assert deployment.cached(mask)["accuracy"] == full["accuracy"]
+    assert deployment.measure_costs(mask)["cached"]             # now the whole record
+    # costs need no BN recalibration: counted on the uncalibrated sub-network, the same FLOPs and params
+    direct = deployment.measure(other)                          # measured whole, no costs first
+    assert "export" in direct["measure_steps_s"]
+    deployment.profiler._cost_memo.pop(direct["mask"])
+    uncalibrated = extract_subnetwork(deployment.profiler.supernet, other)
+    recount, _ = deployment.profiler._costs(other, uncalibrated)
+    assert (recount["flops"], recount["params"]) == (direct["flops"], direct["params"])
 
 
 def test_export_runs_in_onnxruntime_and_zip_loads_without_the_supernet(deployment, tmp_path):
