@@ -11,6 +11,8 @@ from nagui.workflows.supernet_runs import is_shipped, origin_of, stage_of, super
 from app_ui.common import benchmark_or_stop, diagram, load_benchmark, pick_run_or_stop, run_store
 from app_ui.how_it_works import how_it_works
 
+SCATTER_HEIGHT = 420   # px: the sub-network scatter, and the space kept for it while a new one is measured
+
 STATE_WORDS = {"on": "on (its op)", "skip": "skip", "none": "off"}
 
 bench = benchmark_or_stop()
@@ -86,7 +88,7 @@ def chooser():
         if record is None:
             costs = deployment.measure_costs(mask_text)
             with holder.container():
-                show_costs(costs)
+                show_subnetwork(costs)
             record = deployment.measure(mask_text)
             record["wall_s"] = round(costs["wall_s"] + record["wall_s"], 4)
     except MaskError as exc:
@@ -122,11 +124,12 @@ def hand_adjusted_mask(base: str) -> str:
     return ",".join(edges) + "|" + ",".join(slots)
 
 
-def show_costs(record: dict) -> None:
-    """The sub-network's line and its cost metrics: FLOPs, params, latency measured here. The
-    whole record when ``record`` has its accuracy; otherwise the accuracy is being measured."""
-    st.markdown(f"**Sub-network** `{record['mask']}` → cell `{record['cell']}`, depth {record['depth']}")
+def show_subnetwork(record: dict) -> None:
+    """The sub-network: its numbers, its cell and macro figures, its place among the others,
+    downloads. A record without an accuracy (a new sub-network whose costs are measured and
+    whose accuracy is being measured) shows all but the accuracy, its place and the downloads."""
     measuring = "accuracy" not in record
+    st.markdown(f"**Sub-network** `{record['mask']}` → cell `{record['cell']}`, depth {record['depth']}")
     m = st.columns(4)   # costs on one row, accuracies (with their context) on the next: values stay readable
     m[0].metric("FLOPs", f"{record['flops']:.3f} M", border=True)
     m[1].metric("Params", f"{record['params']:.4f} M", border=True)
@@ -138,34 +141,33 @@ def show_costs(record: dict) -> None:
                 help="Measured now, taking the time shown, or read from the run's cache: each sub-network is "
                      "measured once per checkpoint. A new one shows its costs first, then its accuracy"
                      + ("; it waited for another session's measurement" if record.get("queued") else ""))
-    if measuring:
-        st.columns(4)[0].metric("Held-out accuracy (shared weights)", "measuring…", border=True,
-                                help="BN statistics recalibrated for this sub-network, then its accuracy on the "
-                                     "held-out images")
-
-
-def show_subnetwork(record: dict) -> None:
-    """The measured sub-network: its numbers, its cell and macro figures, its place among the others, downloads."""
-    show_costs(record)
-    table = table_accuracy(record)
     a = st.columns(4)
-    a[0].metric("Held-out accuracy (shared weights)", f"{record['accuracy']:.2f}%", border=True,
-                help=f"{record['heldout_images']} held-out images, BN recalibrated for this sub-network")
+    table = table_accuracy(record)
+    a[0].metric("Held-out accuracy (shared weights)", "…" if measuring else f"{record['accuracy']:.2f}%",
+                border=True, help=f"{record.get('heldout_images', 'The')} held-out images, BN recalibrated for "
+                                  "this sub-network")
     a[1].metric("NB201 table, same cell alone", f"{table:.2f}%" if table is not None else "—", border=True,
                 help="CIFAR-10 test accuracy of this cell trained alone for 200 epochs (NB201); only full-depth "
                      "sub-networks are NB201 cells")
-    st.caption(accuracy_context(record))
+    st.caption("Measuring its held-out accuracy now: BN statistics recalibrated for this sub-network, then "
+               "the held-out images scored …" if measuring else accuracy_context(record))
     if record.get("queued") and not record["cached"]:
         st.caption("This measurement waited for another session's to finish before timing.")
     left, right = st.columns([5, 6])
     with left:
         diagram(supercell_svg(spec.super_cell, record["mask"], title="Cell: which edges are on"))
     with right:
-        records = deployment.records()
-        st.plotly_chart(subnet_scatter(records, current=record, pareto=pareto_set(records, ("accuracy",
-                                                                                            "latency_ms"))),
-                        key="dep_scatter", config={"displaylogo": False})
+        if measuring:                        # its place among the others once the accuracy is in
+            st.container(height=SCATTER_HEIGHT, border=False).caption("Placed among the measured sub-networks "
+                                                                      "once its accuracy is in …")
+        else:
+            records = deployment.records()
+            st.plotly_chart(subnet_scatter(records, current=record, height=SCATTER_HEIGHT,
+                                           pareto=pareto_set(records, ("accuracy", "latency_ms"))),
+                            key="dep_scatter", config={"displaylogo": False})
     diagram(macro_svg(spec, record["mask"]))
+    if measuring:
+        return
     name = "subnet-" + record["mask"].replace(",", "").replace("|", "_")
     d1, d2 = st.columns(2)
     d1.download_button("Download ONNX", data=lambda m=record["mask"]: deployment.export(m)["onnx"].read_bytes(),

@@ -64,7 +64,7 @@ def interactive_generate(pg, url: str, started: float) -> float:
 
 # In the page: remember when the chosen sub-network's line ("Sub-network ...") changes: it is
 # written with its FLOPs, params and latency, right after they are measured (a new sub-network
-# shows them first), and when its held-out accuracy is shown too (a value in %, not "measuring…").
+# shows them first), and when its held-out accuracy is shown too (a value in %, not "…").
 ARM_JS = """() => {
   const text = () => { const els = [...document.querySelectorAll('[data-testid="stMarkdownContainer"]')]
       .filter(e => e.innerText.startsWith('Sub-network')); return els.length ? els[els.length - 1].innerText : ''; };
