@@ -89,7 +89,7 @@ def chooser():
             costs = deployment.measure_costs(mask_text)
             with holder.container():
                 show_subnetwork(costs)
-            record = deployment.measure(mask_text)
+            record = deployment.measure(mask_text, costs)
             record["wall_s"] = round(costs["wall_s"] + record["wall_s"], 4)
     except MaskError as exc:
         holder.error(f"That combination of blocks is not a working network: {exc}")

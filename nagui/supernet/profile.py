@@ -6,7 +6,8 @@ sub-network), then FLOPs and params with thop (NB201's counting rules), onnxrunt
 latency of its ONNX export (batch 1, one thread), and top-1 accuracy on the held-out
 images (from the train split, never the test split). :meth:`Profiler.measure_costs` gives
 the costs alone first (they need no BN recalibration; the app shows them while the accuracy
-is measured), and :meth:`Profiler.measure` reuses them. Records are cached in
+is measured), and :meth:`Profiler.measure` takes them instead of measuring them again.
+Records are cached in
 ``RUN/profile.sqlite`` keyed by the checkpoint's sha256 and the measurement settings, so a
 mask is measured once per trained super-network. BN recalibration and accuracy are
 :mod:`.evaluation`'s (training scores masks the same way); the checkpoint and the images
@@ -39,6 +40,7 @@ from .evaluation import accuracy, recalibrate_bn
 from .training_data import load_train_heldout
 
 CACHE_NAME = "profile.sqlite"
+COST_FIELDS = ("flops", "params", "latency_ms", "latency_p90_ms", "onnx_kb")   # what measure_costs measures
 
 # One measurement at a time in this process, whichever run or browser session asks: two
 # timings on the same cores would disturb each other. The others wait their turn.
@@ -120,7 +122,6 @@ class Profiler:
         self.bench, self.dataset = bench, dataset
         self.device = torch.device(device)
         self._lock = MEASUREMENT_LOCK
-        self._cost_memo: dict[str, dict] = {}   # mask -> cost fields, measured by measure_costs
 
     @property
     def settings_key(self) -> str:
@@ -147,21 +148,18 @@ class Profiler:
     def measure_costs(self, mask: BlockMask | str) -> dict:
         """FLOPs, params and onnxruntime latency of ``mask``'s sub-network, without its accuracy:
         what none of them depends on (BN statistics) is skipped, so they come in a fraction of
-        :meth:`measure`'s time, which then reuses them. The cached record when there is one."""
+        :meth:`measure`'s time (pass them to it as ``costs``). The cached record when there is one."""
         mask = BlockMask.parse(mask, self.spec)
         hit = self.cached(mask)
         if hit is not None:
             return hit
         with self._lock:
-            costs, steps = self._costs(mask, extract_subnetwork(self.supernet, mask).cpu())
+            costs, steps = self._costs(extract_subnetwork(self.supernet, mask).cpu())
         return {**self._describe(mask), **costs, "measure_steps_s": steps, "cached": False}
 
-    def _costs(self, mask: BlockMask, sub: SubNetwork) -> tuple[dict, dict]:
-        """The cost fields of ``mask``'s record and the seconds each step took (none: measured
-        before in this process). Called with the measurement lock held."""
-        key = mask.to_str()
-        if key in self._cost_memo:
-            return self._cost_memo[key], {}
+    def _costs(self, sub: SubNetwork) -> tuple[dict, dict]:
+        """The cost fields of a sub-network's record and the seconds each step took. Called with
+        the measurement lock held."""
         clock = _StepClock()
         with _threads(self.settings.threads):
             cost = clock.step("flops", thop_cost_of_module, sub)
@@ -169,13 +167,9 @@ class Profiler:
             lat = clock.step("latency", ort_latency, onnx_bytes,
                              LatencyConfig(runs=self.settings.latency_runs, warmup=self.settings.latency_warmup,
                                            threads=self.settings.threads))
-        costs = {"flops": round(cost.flops, 4), "params": round(cost.params, 5),
-                 "latency_ms": round(lat.p50_ms, 4), "latency_p90_ms": round(lat.p90_ms, 4),
-                 "onnx_kb": round(len(onnx_bytes) / 1024, 1)}
-        while len(self._cost_memo) >= 64:             # only the masks being looked at now matter
-            self._cost_memo.pop(next(iter(self._cost_memo)))
-        self._cost_memo[key] = costs
-        return costs, clock.steps
+        return {"flops": round(cost.flops, 4), "params": round(cost.params, 5),
+                "latency_ms": round(lat.p50_ms, 4), "latency_p90_ms": round(lat.p90_ms, 4),
+                "onnx_kb": round(len(onnx_bytes) / 1024, 1)}, clock.steps
 
     def _describe(self, mask: BlockMask) -> dict:
         """The fields of a record that need no measurement."""
@@ -189,8 +183,9 @@ class Profiler:
             record["table_flops"] = float(row["flops"])
         return record
 
-    def measure(self, mask: BlockMask | str) -> dict:
-        """The record of ``mask`` (from the cache when it was measured before)."""
+    def measure(self, mask: BlockMask | str, costs: dict | None = None) -> dict:
+        """The record of ``mask`` (from the cache when it was measured before). ``costs``: what
+        :meth:`measure_costs` gave for this mask, kept instead of measured again."""
         mask = BlockMask.parse(mask, self.spec)
         hit = self.cached(mask)
         if hit is not None:
@@ -200,7 +195,12 @@ class Profiler:
             with _threads(self.settings.compute_threads or os.cpu_count() or 1):
                 sub = clock.step("calibrate", self._calibrated_channels_last, mask)
                 acc = clock.step("accuracy", accuracy, sub, self.heldout, self.settings.batch_size)
-            costs, cost_steps = self._costs(mask, sub.cpu().to(memory_format=torch.contiguous_format))
+            if costs is None:
+                costs, cost_steps = self._costs(sub.cpu().to(memory_format=torch.contiguous_format))
+            else:
+                if costs.get("mask") != mask.to_str():
+                    raise ValueError(f"costs of {costs.get('mask')!r} given for the mask {mask.to_str()!r}")
+                costs, cost_steps = {k: costs[k] for k in COST_FIELDS}, {}
             seconds = clock.total()
         record = {**self._describe(mask), "accuracy": round(acc, 3), **costs,
                   "heldout_images": len(self.heldout), "measure_s": round(seconds, 3),

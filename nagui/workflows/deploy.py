@@ -117,20 +117,21 @@ class Deployment:
 
     def measure_costs(self, mask) -> dict:
         """Its FLOPs, params and onnxruntime latency now, before the accuracy (shown first:
-        they take a fraction of the time); :meth:`measure` then reuses them. Adds ``wall_s``
+        they take a fraction of the time; pass them on to :meth:`measure`). Adds ``wall_s``
         and ``queued``."""
         return self._timed(self.profiler.measure_costs, mask)
 
-    def measure(self, mask) -> dict:
+    def measure(self, mask, costs: dict | None = None) -> dict:
         """The mask's record: cached, or measured now (BN recalibration, thop FLOPs,
-        onnxruntime latency, held-out accuracy). Adds ``wall_s`` and ``queued``."""
-        return self._timed(self.profiler.measure, mask)
+        onnxruntime latency, held-out accuracy; ``costs`` from :meth:`measure_costs` are kept).
+        Adds ``wall_s`` and ``queued``."""
+        return self._timed(self.profiler.measure, mask, costs)
 
-    def _timed(self, measure, mask) -> dict:
+    def _timed(self, measure, mask, *args) -> dict:
         mask = BlockMask.parse(mask, self.spec)  # MaskError names the block to keep
         start = time.perf_counter()
         queued = self.busy()                   # another session's measurement is running: this one waits
-        record = measure(mask)
+        record = measure(mask, *args)
         return {**record, "wall_s": round(time.perf_counter() - start, 4), "queued": queued}
 
     # ---- files --------------------------------------------------------------------------

@@ -67,7 +67,7 @@ def test_a_new_masks_costs_come_first_and_its_full_measurement_reuses_them(deplo
     assert not costs["cached"] and "accuracy" not in costs and costs["wall_s"] > 0
     assert costs["flops"] > 0 and costs["params"] > 0 and costs["latency_ms"] > 0 and costs["cell"]
     assert deployment.cached(mask) is None                     # costs alone are not a record
-    full = deployment.measure(mask)
+    full = deployment.measure(mask, costs)
     assert not full["cached"] and full["accuracy"] >= 0
     assert {k: full[k] for k in ("flops", "params", "latency_ms")} == {k: costs[k] for k in
                                                                      ("flops", "params", "latency_ms")}
@@ -77,9 +77,8 @@ def test_a_new_masks_costs_come_first_and_its_full_measurement_reuses_them(deplo
     # costs need no BN recalibration: counted on the uncalibrated sub-network, the same FLOPs and params
     direct = deployment.measure(other)                          # measured whole, no costs first
     assert "export" in direct["measure_steps_s"]
-    deployment.profiler._cost_memo.pop(direct["mask"])
     uncalibrated = extract_subnetwork(deployment.profiler.supernet, other)
-    recount, _ = deployment.profiler._costs(other, uncalibrated)
+    recount, _ = deployment.profiler._costs(uncalibrated)
     assert (recount["flops"], recount["params"]) == (direct["flops"], direct["params"])
 
 
