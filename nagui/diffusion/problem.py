@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 _logged = logged(log)
 LABEL_PROTOCOLS = ("transfer", "all")
 GUIDING_RANK_WEIGHT = 1.0
+GUIDING_AUX_BATCH = 128   # the free task's cells per step the guiding predictors were trained with
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,10 @@ class PredictorSpec:
         the 1.0 it was trained and shipped with (``TrainConfig``'s default is now 3.0, which
         ranks better in the plain protocol, BENCHMARKS.md issue #16): the settings key the
         cache folder, so another weight would retrain the shipped guiding predictors. For the same
-        reason they keep the full-batch schedule (``FULL_BATCH``) the plain default left."""
+        reason they keep the full-batch schedule (``FULL_BATCH``) the plain default left, and
+        the free task's 128 cells per step (``GUIDING_AUX_BATCH``; the plain default is now 32)."""
         return TrainConfig(members=self.members, epochs=self.epochs, seed=0, rank_weight=GUIDING_RANK_WEIGHT,
-                           batch_size=FULL_BATCH)
+                           batch_size=FULL_BATCH, aux_batch=GUIDING_AUX_BATCH)
 
     def __post_init__(self) -> None:
         if self.labels not in LABEL_PROTOCOLS:

@@ -68,17 +68,15 @@ def class_members(archs: Sequence[Arch], cap: int = 8):
     cell of ``archs`` and up to ``cap`` members of each one's class; ``average`` is a sparse
     (n, u) matrix taking each cell's class mean and ``own`` (n,) each cell's position."""
     class_of, members = _classes()
-    cells = np.array([_row(a) for a in archs], dtype=int)
-    chosen = {int(c): members[c][:cap] for c in np.unique(class_of[cells])}
-    union = np.unique(np.concatenate([cells, *chosen.values()]))
+    cells = flat_index(np.array([a.indices for a in archs], dtype=np.int64).reshape(-1, 6))
+    classes, class_pos = np.unique(class_of[cells], return_inverse=True)     # each cell's class, as a position
+    chosen = [members[c][:cap] for c in classes]
+    union = np.unique(np.concatenate([cells, *chosen]))
     own = np.searchsorted(union, cells)
-    rows, cols, vals = [], [], []
-    for i, cell in enumerate(cells):
-        group = np.searchsorted(union, chosen[int(class_of[cell])])
-        rows.append(np.full(len(group), i))
-        cols.append(group)
-        vals.append(np.full(len(group), 1.0 / len(group)))
-    average = csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+    columns = [np.searchsorted(union, group) for group in chosen]           # per class, once
+    sizes = np.array([len(group) for group in chosen])[class_pos]
+    average = csr_matrix((np.repeat(1.0 / sizes, sizes),
+                          (np.repeat(np.arange(len(cells)), sizes), np.concatenate([columns[k] for k in class_pos]))),
                          shape=(len(cells), len(union)))
     indices = all_op_indices()[union]
     return indices, average, own

@@ -186,8 +186,12 @@ class DagExecNet(nn.Module):
         states, gated = [zero] * NUM_NODES, [zero] * NUM_NODES
         for level in levels:
             agg = torch.einsum("ln,bnh->blh", adj[level], torch.stack(gated, 1))             # B, L, H
-            mapped = (agg @ ops_flat).view(batch, len(level), FEATURES, h)                  # B, L, F, H
-            out = norm(torch.relu(torch.einsum("blf,blfh->blh", x[:, level], mapped)) + e[:, level])
+            if batch * len(level) >= GROUPED_ROWS:
+                applied = _apply_by_type(agg, x[:, level], ops)                             # B, L, H
+            else:
+                mapped = (agg @ ops_flat).view(batch, len(level), FEATURES, h)              # B, L, F, H
+                applied = torch.einsum("blf,blfh->blh", x[:, level], mapped)
+            out = norm(torch.relu(applied) + e[:, level])
             gate_out = torch.sigmoid(gate(out)) * out
             for k, i in enumerate(level):
                 states[i], gated[i] = out[:, k], gate_out[:, k]
@@ -205,6 +209,26 @@ class DagExecNet(nn.Module):
     def forward(self, x: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
         z = self.embed_cells(x, t)
         return torch.cat([head(z) for head in self.heads], dim=1)         # B, n_objectives
+
+
+# rows (cells x nodes of a level) from which DagExecNet applies each type's map only to the
+# nodes of that type: a concrete cell's node has one or two of the F types, so the dense
+# product computes ~F/2 times the work needed (predicting all 15,625 cells: BENCHMARKS.md,
+# issue #16). Below it (training batches) the one dense product has less overhead.
+GROUPED_ROWS = 512
+
+
+def _apply_by_type(agg: torch.Tensor, x: torch.Tensor, ops: torch.Tensor) -> torch.Tensor:
+    """``sum_f x[b, l, f] * (agg[b, l] @ ops[f].T)`` (B, L, H), computing each type's product
+    only on the rows where its weight is non-zero (all rows for soft encodings)."""
+    batch, width, h = agg.shape
+    flat_agg, flat_x = agg.reshape(-1, h), x.reshape(-1, x.shape[-1])
+    out = torch.zeros(batch * width, ops.shape[-1], dtype=agg.dtype, device=agg.device)
+    rows, types = torch.nonzero(flat_x, as_tuple=True)
+    for f in torch.unique(types).tolist():
+        r = rows[types == f]
+        out = out.index_add(0, r, (flat_agg[r] @ ops[f].T) * flat_x[r, f, None])
+    return out.view(batch, width, -1)
 
 
 def _levels(adj: torch.Tensor) -> list[list[int]]:

@@ -29,7 +29,7 @@ class TrainConfig:
     rank_weight: float = 3.0    # weight of the pairwise ranking loss (BENCHMARKS.md, issue #16)
     rank_pairs: int = 512       # cells per step entering the ranking loss (bounds its cost)
     aux_weight: float = 0.2     # weight of the free flops/params task on all cells
-    aux_batch: int = 128        # cells per step for it
+    aux_batch: int = 32         # cells per step for it (128 before 2026-12-07: the same τ, BENCHMARKS.md)
     holdout: bool = True        # each member leaves out one fold (needed for calibration)
     seed: int = 0
 
@@ -57,10 +57,19 @@ def batch_size_for(rows: int, cfg: TrainConfig) -> int:
     return max(cfg.batch_size, math.ceil(rows * cfg.epochs / cfg.max_steps))
 
 
+def adamw(model: nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
+    """AdamW over a member's parameters, in one fused kernel where torch has one for their
+    device (CPU and CUDA): the update is the same, the optimiser's share of a step on 2 CPU
+    cores falls from ~4.6 to ~1.4 ms (a GIN member, 160 cells)."""
+    params = list(model.parameters())
+    fused = all(p.device.type in ("cpu", "cuda") and p.dtype.is_floating_point for p in params)
+    return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused or None)
+
+
 def train_member(model: nn.Module, x: torch.Tensor, y: torch.Tensor, pool_x: torch.Tensor, pool_z: torch.Tensor,
                   free_cols: list[int], cfg: TrainConfig, noise_aware: bool, rng: np.random.Generator) -> None:
     """Train one member in place. x (n, 8, T), y (n, J) normalised with NaN for missing."""
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = adamw(model, cfg)
     n = x.shape[0]
     batch_size = batch_size_for(n, cfg)
     steps_per_epoch = max(1, math.ceil(n / batch_size))

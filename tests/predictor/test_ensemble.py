@@ -10,8 +10,10 @@ from safetensors.torch import load_file, save_file
 from scipy.stats import kendalltau
 
 from nagui.predictor.encoding import encode
+from nagui.space import Arch
 from nagui.predictor.ensemble import FREE_OBJECTIVES, CheckpointError, Predictor, TrainConfig
-from nagui.predictor.training import FULL_BATCH, batch_size_for
+from nagui.predictor.model import ModelConfig, build_member
+from nagui.predictor.training import FULL_BATCH, adamw, batch_size_for
 
 # 60 full-batch steps keep these fits at seconds; the default mini-batch schedule's quality is
 # a benchmark (BENCHMARKS.md, issue #16), not a timed test
@@ -210,3 +212,22 @@ def test_mini_batches_grow_instead_of_the_steps_on_a_large_set():
     assert batch_size_for(11_719, full) == FULL_BATCH
     with pytest.raises(ValueError, match="max_steps"):
         TrainConfig(max_steps=0)
+
+
+def test_members_train_with_one_fused_adamw_step_that_matches_the_plain_one():
+    config = ModelConfig(("test_acc@cifar10", *FREE_OBJECTIVES), hidden=8)
+    torch.manual_seed(0)
+    fused_member = build_member(config, "gin")
+    plain_member = build_member(config, "gin")
+    plain_member.load_state_dict(fused_member.state_dict())
+    fused_opt = adamw(fused_member, TrainConfig())
+    assert fused_opt.defaults["fused"] is True
+    plain_opt = torch.optim.AdamW(plain_member.parameters(), lr=TrainConfig.lr, weight_decay=TrainConfig.weight_decay)
+    x = encode([Arch.parse("|nor_conv_3x3~0|+|skip_connect~0|avg_pool_3x3~1|+|none~0|nor_conv_1x1~1|skip_connect~2|")] * 4)
+    for member, opt in ((fused_member, fused_opt), (plain_member, plain_opt)):
+        for _ in range(3):
+            opt.zero_grad()
+            member(x).square().sum().backward()
+            opt.step()
+    for (name, a), b in zip(fused_member.state_dict().items(), plain_member.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6), name

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from nagui.predictor.encoding import DEAD, FEATURES, NUM_TYPES, encode, encode_indices
-from nagui.predictor.model import DagExecNet, ModelConfig, build_member, member_kind
+from nagui.predictor.model import GROUPED_ROWS, DagExecNet, ModelConfig, build_member, member_kind
 from nagui.noise_schedule import alpha_bar
 from nagui.predictor.noise import sample_noisy, soft_marginal
 from nagui.space import NODE_TYPES, Arch, prune
@@ -100,6 +100,21 @@ def test_dag_exec_levels_run_the_cell_in_topological_order():
     torch.testing.assert_close(model(x), _dag_exec_node_by_node(model, x))
     # a cell's output does not depend on the other cells of its batch
     torch.testing.assert_close(model(x)[1:2], model(x[1:2]))
+
+
+def test_dag_exec_large_batches_apply_each_type_only_to_its_nodes():
+    """Batches of at least GROUPED_ROWS rows take the grouped product (predicting all cells):
+    the same outputs as the node-by-node reference, for concrete and for soft encodings."""
+    model = DagExecNet(ModelConfig(("a",), hidden=12)).eval()
+    cells = [DEAD_CONV, Arch(("nor_conv_3x3",) * 6), Arch(("none",) * 6),
+             Arch(("skip_connect", "nor_conv_1x1", "avg_pool_3x3", "none", "nor_conv_3x3", "skip_connect"))]
+    x = encode(cells * (GROUPED_ROWS // len(cells)))
+    assert x.shape[0] >= GROUPED_ROWS
+    soft = soft_marginal(encode(cells * (GROUPED_ROWS // len(cells)), split_dead=False), torch.full((x.shape[0],), 0.4))
+    with torch.no_grad():
+        for batch in (x, soft):
+            torch.testing.assert_close(model(batch), _dag_exec_node_by_node(model, batch))
+            torch.testing.assert_close(model(batch)[:3], model(batch[:3]))     # the dense path on 3 cells
 
 
 def test_noise_marginal():
