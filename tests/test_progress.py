@@ -34,11 +34,15 @@ def test_logged_and_quiet_take_both_arguments(caplog):
     assert [r.getMessage() for r in caplog.records] == ["fitting"]
 
 
-def test_a_predictor_fit_reports_each_member_with_its_fraction(bench):
+def test_a_predictor_fit_reports_its_members_training_with_its_fraction(bench):
     from nagui.predictor.ensemble import Predictor, TrainConfig
 
     got = []
     archs = [bench.arch(i) for i in range(0, 15625, 625)]
     Predictor.fit(archs, {"test_acc@cifar10": bench.table["test_acc@cifar10"].to_numpy()[::625]},
-                  train_config=TrainConfig(members=2, epochs=1), progress=lambda t, f=None: got.append((t, f)))
-    assert got == [("member 1/2 (gin) fitted", 0.5), ("member 2/2 (gin) fitted", 1.0)]
+                  train_config=TrainConfig(members=2, epochs=2), progress=lambda t, f=None: got.append((t, f)))
+    assert got[-1] == ("2/2 members fitted (gin)", 1.0) and len(got) >= 3
+    steps = got[:-1]                      # both members train together, reported step by step
+    assert all(t.startswith("training 2 members together: step ") for t, _ in steps)
+    fractions = [f for _, f in steps]
+    assert fractions == sorted(fractions) and 0 < fractions[0] < 1 and fractions[-1] == 1.0

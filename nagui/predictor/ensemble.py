@@ -39,14 +39,14 @@ import numpy as np
 import torch
 
 from ..checkpoint_files import save_checkpoint
-from ..progress import Report, quiet
+from ..progress import Report, quiet, within
 from ..space import Arch, all_op_indices, table_cost
 from . import isomorphs, units
 from .calibration import IntervalModel, calibrated, conservative, level_map
 from .checkpoint import CHECKPOINT_FORMAT, META_NAME, WEIGHTS_NAME, CheckpointError, checkpoint_meta, read_checkpoint
 from .encoding import encode, encode_indices
 from .model import ModelConfig, build_member, member_kind
-from .training import FULL_BATCH, TrainConfig, train_member
+from .training import FULL_BATCH, TrainConfig, train_members
 
 log = logging.getLogger(__name__)
 
@@ -209,20 +209,24 @@ class Predictor:
         members, in_bag = [], np.ones((n_members, len(archs)), dtype=bool)
         folds = np.random.default_rng(cfg.seed).permutation(len(archs)) % cfg.members
         start = time.perf_counter()
+        data = []
         for i in range(n_members):
             m, kind = i % cfg.members, member_kind(model_config, i, n_members)
-            # a GIN member's seeds are those of the GIN-only ensemble, so its fit is unchanged
+            # a GIN member's seeds are those of the GIN-only ensemble, so its start is unchanged
             seed = cfg.seed * 1009 + m + 7907 * model_config.member_kinds.index(kind)
-            rng = np.random.default_rng(seed)
             if cfg.holdout and cfg.members > 1 and len(archs) >= 2 * cfg.members:
                 in_bag[i] = folds != m
             rows = np.nonzero(np.concatenate([in_bag[i], in_bag[i][source]]))[0]   # copies follow their cell
             torch.manual_seed(seed)
-            model = build_member(model_config, kind)
-            train_member(model, x_all[rows], torch.tensor(y_all[rows], dtype=torch.float32), pool_x, pool_z,
-                          free_cols, cfg, noise_aware, rng)
-            members.append(model.eval())
-            progress(f"member {i + 1}/{n_members} ({kind}) fitted", (i + 1) / n_members)
+            members.append(build_member(model_config, kind))
+            data.append((x_all[rows], torch.tensor(y_all[rows], dtype=torch.float32), np.random.default_rng(seed)))
+        for k, kind in enumerate(model_config.member_kinds):   # the members of a kind train together
+            group = [i for i in range(n_members) if member_kind(model_config, i, n_members) == kind]
+            done, share = k / len(model_config.member_kinds), 1 / len(model_config.member_kinds)
+            xs, ys, rngs = zip(*(data[i] for i in group))
+            train_members([members[i] for i in group], xs, ys, pool_x, pool_z, free_cols, cfg, noise_aware, rngs,
+                          progress=within(progress, done, done + share))
+            progress(f"{group[-1] + 1}/{n_members} members fitted ({kind})", done + share)
         log.info("fitted %d members on %d cells in %.1f s", n_members, len(archs), time.perf_counter() - start)
 
         uncalibrated = [IntervalModel() for _ in objectives]

@@ -1,17 +1,20 @@
-"""Training one member of the predictor ensemble: the configuration and the loop
-(MSE on the labelled objectives, a pairwise ranking term, the free flops/params task)."""
+"""Training the members of the predictor ensemble: the configuration and the loop (MSE on
+the labelled objectives, a pairwise ranking term, the free flops/params task), for the
+members of one kind at once."""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Iterable, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..progress import cancel_point
+from ..progress import Report, cancel_point, quiet
 from .noise import soft_marginal
+from .stacked import stack_parameters, stacked_forward, unstack_into
 
 
 FULL_BATCH = 1024   # the batch size of the full-batch schedule before issue #16's mini-batches
@@ -41,13 +44,9 @@ class TrainConfig:
 
 
 def rank_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Logistic loss on the order of every pair with different targets. (n,), (n,) -> scalar."""
-    diff_p = pred[:, None] - pred[None, :]
-    sign = torch.sign(target[:, None] - target[None, :])
-    mask = sign != 0
-    if not mask.any():
-        return pred.sum() * 0.0
-    return F.softplus(-sign * diff_p)[mask].mean()
+    """Logistic loss on the order of every pair with different targets. (n,), (n,) -> scalar
+    (0 without such a pair)."""
+    return member_rank_loss(pred[None], target[None], torch.ones_like(pred[None], dtype=torch.bool))[0]
 
 
 def batch_size_for(rows: int, cfg: TrainConfig) -> int:
@@ -57,59 +56,81 @@ def batch_size_for(rows: int, cfg: TrainConfig) -> int:
     return max(cfg.batch_size, math.ceil(rows * cfg.epochs / cfg.max_steps))
 
 
-def adamw(model: nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
-    """AdamW over a member's parameters, in one fused kernel where torch has one for their
-    device (CPU and CUDA): the update is the same, the optimiser's share of a step on 2 CPU
-    cores falls from ~4.6 to ~1.4 ms (a GIN member, 160 cells)."""
-    params = list(model.parameters())
+def adamw(params: Iterable[torch.Tensor], cfg: TrainConfig) -> torch.optim.AdamW:
+    """AdamW over some parameters, in one fused kernel where torch has one for their device
+    (CPU and CUDA): the update is the same, the optimiser's share of a step on 2 CPU cores
+    falls from ~4.6 to ~1.4 ms (a GIN member, 160 cells)."""
+    params = list(params)
     fused = all(p.device.type in ("cpu", "cuda") and p.dtype.is_floating_point for p in params)
     return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused or None)
 
 
-def train_member(model: nn.Module, x: torch.Tensor, y: torch.Tensor, pool_x: torch.Tensor, pool_z: torch.Tensor,
-                  free_cols: list[int], cfg: TrainConfig, noise_aware: bool, rng: np.random.Generator) -> None:
-    """Train one member in place. x (n, 8, T), y (n, J) normalised with NaN for missing."""
-    opt = adamw(model, cfg)
-    n = x.shape[0]
-    batch_size = batch_size_for(n, cfg)
-    steps_per_epoch = max(1, math.ceil(n / batch_size))
-    total = cfg.epochs * steps_per_epoch
+def member_rank_loss(pred: torch.Tensor, target: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+    """:func:`rank_loss` of each member over its known cells: (M, B) each -> (M,), 0 for a
+    member without a pair of known cells with different targets."""
+    pairs = torch.sign(target[:, :, None] - target[:, None, :])
+    mask = (pairs != 0) & known[:, :, None] & known[:, None, :]
+    losses = F.softplus(-pairs * (pred[:, :, None] - pred[:, None, :])) * mask
+    return losses.sum(dim=(1, 2)) / mask.sum(dim=(1, 2)).clamp(min=1)
+
+
+def train_members(models: Sequence[nn.Module], xs: Sequence[torch.Tensor], ys: Sequence[torch.Tensor],
+                  pool_x: torch.Tensor, pool_z: torch.Tensor, free_cols: list[int], cfg: TrainConfig,
+                  noise_aware: bool, rngs: Sequence[np.random.Generator], progress: Report = quiet) -> None:
+    """Train members of one kind in place, together (:mod:`.stacked`: one batched network, one
+    optimiser over the stacked parameters; every member's loss depends on its own parameters
+    only, so each trains as it would alone). Member m trains on xs[m] (n_m, 8, T) and ys[m]
+    (n_m, J; normalised, NaN for missing) with its own random stream ``rngs[m]``; all take the
+    steps and batch size of the largest set (a smaller set is padded with rows of weight 0).
+    ``progress`` hears of the steps 20 times in all."""
+    if not (len(models) == len(xs) == len(ys) == len(rngs)) or not models:
+        raise ValueError(f"need one data set and one random stream per member: {len(models)} members, "
+                         f"{len(xs)} inputs, {len(ys)} labels, {len(rngs)} streams")
+    params = stack_parameters(models)
+    opt = adamw(params.values(), cfg)
+    sizes = [x.shape[0] for x in xs]
+    batch_size = batch_size_for(max(sizes), cfg)
+    width = min(batch_size, max(sizes))                  # rows of each member in a step
+    total = cfg.epochs * max(1, math.ceil(max(sizes) / batch_size))
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, total)
-    known = torch.isfinite(y)
-    y0 = torch.nan_to_num(y)
-    labelled_cols = [j for j in range(y.shape[1]) if j not in free_cols and known[:, j].any()]
-    gen = torch.Generator().manual_seed(int(rng.integers(2 ** 31)))
-    model.train()
+    known = [torch.isfinite(y) for y in ys]
+    labels = [torch.nan_to_num(y) for y in ys]
+    labelled_cols = [j for j in range(ys[0].shape[1]) if j not in free_cols and any(k[:, j].any() for k in known)]
+    gens = [torch.Generator().manual_seed(int(rng.integers(2 ** 31))) for rng in rngs]
+    pad = [torch.arange(width) < n for n in sizes]        # which of a member's rows are real
+    model = models[0]
+    for m in models:
+        m.train()
     for step in range(total):
         cancel_point()
-        rows = torch.randperm(n, generator=gen)[:batch_size] if n > batch_size else torch.arange(n)
-        xb, yb, kb = x[rows], y0[rows], known[rows]
+        rows = [torch.randperm(n, generator=g)[:width] for n, g in zip(sizes, gens)]
+        rows = [torch.cat([r, r.new_zeros(width - len(r))]) for r in rows]
+        xb = torch.stack([x[r] for x, r in zip(xs, rows)])                              # M, W, 8, T
+        yb = torch.stack([y[r] for y, r in zip(labels, rows)])                          # M, W, J
+        kb = torch.stack([k[r] & p[:, None] for k, r, p in zip(known, rows, pad)])      # M, W, J
+        picks = torch.stack([torch.randint(0, pool_x.shape[0], (cfg.aux_batch,), generator=g) for g in gens])
+        inputs = torch.cat([xb, pool_x[picks]], dim=1) if cfg.aux_weight else xb        # M, W (+ A), 8, T
         tb = None
         if noise_aware:
-            tb = torch.rand(len(rows), generator=gen)
-            xb = soft_marginal(xb, tb)
-        if cfg.aux_weight:   # the free task's cells ride in the same forward pass (one call, not two)
-            pick = torch.randint(0, pool_x.shape[0], (cfg.aux_batch,), generator=gen)
-            px, pt = pool_x[pick], None
-            if noise_aware:
-                pt = torch.rand(len(pick), generator=gen)
-                px = soft_marginal(px, pt)
-            both = model(torch.cat([xb, px]), None if tb is None else torch.cat([tb, pt]))
-            out, aux_out = both[:len(rows)], both[len(rows):]                    # B, J and aux_batch, J
-        else:
-            out = model(xb, tb)                                                   # B, J
-        loss = ((out - yb) ** 2 * kb).sum() / kb.sum().clamp(min=1)
+            tb = torch.stack([torch.rand(inputs.shape[1], generator=g) for g in gens])
+            inputs = soft_marginal(inputs.flatten(0, 1), tb.flatten()).view(inputs.shape)
+        both = stacked_forward(model, params, inputs, tb)                               # M, W (+ A), J
+        out = both[:, :width]
+        loss = (((out - yb) ** 2 * kb).sum(dim=(1, 2)) / kb.sum(dim=(1, 2)).clamp(min=1)).sum()
         if cfg.rank_weight:
+            ranked = slice(0, cfg.rank_pairs)            # rows are in random order: a random subset
             for j in labelled_cols:
-                idx = torch.nonzero(kb[:, j]).flatten()
-                if len(idx) > cfg.rank_pairs:
-                    idx = idx[torch.randperm(len(idx), generator=gen)[: cfg.rank_pairs]]
-                if len(idx) > 1:
-                    loss = loss + cfg.rank_weight * rank_loss(out[idx, j], yb[idx, j]) / len(labelled_cols)
+                loss = loss + cfg.rank_weight * member_rank_loss(out[:, ranked, j], yb[:, ranked, j],
+                                                                 kb[:, ranked, j]).sum() / len(labelled_cols)
         if cfg.aux_weight:
-            loss = loss + cfg.aux_weight * ((aux_out[:, free_cols] - pool_z[pick]) ** 2).mean()
+            aux = ((both[:, width:][:, :, free_cols] - pool_z[picks]) ** 2).mean(dim=(1, 2))
+            loss = loss + cfg.aux_weight * aux.sum()
         opt.zero_grad()
         loss.backward()
         opt.step()
         sched.step()
-    model.eval()
+        if (step + 1) % max(1, total // 20) == 0:
+            progress(f"training {len(models)} members together: step {step + 1}/{total}", (step + 1) / total)
+    unstack_into(models, params)
+    for m in models:
+        m.eval()

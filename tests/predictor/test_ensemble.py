@@ -220,7 +220,7 @@ def test_members_train_with_one_fused_adamw_step_that_matches_the_plain_one():
     fused_member = build_member(config, "gin")
     plain_member = build_member(config, "gin")
     plain_member.load_state_dict(fused_member.state_dict())
-    fused_opt = adamw(fused_member, TrainConfig())
+    fused_opt = adamw(fused_member.parameters(), TrainConfig())
     assert fused_opt.defaults["fused"] is True
     plain_opt = torch.optim.AdamW(plain_member.parameters(), lr=TrainConfig.lr, weight_decay=TrainConfig.weight_decay)
     x = encode([Arch.parse("|nor_conv_3x3~0|+|skip_connect~0|avg_pool_3x3~1|+|none~0|nor_conv_1x1~1|skip_connect~2|")] * 4)

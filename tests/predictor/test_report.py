@@ -113,7 +113,7 @@ def test_training_run_is_stored_and_loads_back(bench, tmp_path):
     assert run.status == "done" and run.kind == "predictor" and run.params["train_size"] == 50
     assert -1 <= run.summary["metrics"]["test_acc@cifar100"]["kendall_tau"] <= 1
     assert run.summary["protocol"].startswith("Trained on 50 uniform random cells")
-    assert any("member 2/2 (dag-exec) fitted" in t for t, _ in seen) and all(f is None or 0 <= f <= 1 for _, f in seen)
+    assert any("2/2 members fitted (dag-exec)" in t for t, _ in seen) and all(f is None or 0 <= f <= 1 for _, f in seen)
     loaded = Predictor.load(run.path)
     archs = [bench.arch(i) for i in (0, 3731)]
     np.testing.assert_allclose(loaded.predict(archs).mean, predictor.predict(archs).mean, rtol=1e-5)
