@@ -202,6 +202,30 @@ def test_a_fit_records_its_isomorph_copies_and_a_full_table_needs_none(bench):
     assert plain.protocol["isomorph_copies"] == 0
 
 
+def test_accuracy_alone_runs_each_class_once_and_predicts_the_same(bench):
+    """Predicting all cells with accuracy and the exact flops/params needs only the members
+    of each class that its mean takes (10,311 rows, not 15,625): the same predictions."""
+    from nagui.predictor.isomorphs import class_members
+
+    everything = list(bench.archs)
+    indices, average, own = class_members(everything, with_cells=False)
+    assert len(indices) == 10_311 and average.shape == (15_625, 10_311)
+    run = {tuple(r) for r in indices.tolist()}
+    assert all((own[i] >= 0) == (tuple(everything[i].indices) in run) for i in range(0, 15_625, 7))
+    idx = np.arange(0, 15625, 250)
+    predictor = Predictor.fit([everything[i] for i in idx], {"test_acc@cifar10": bench.table["test_acc@cifar10"]
+                                                            .to_numpy()[idx]},
+                              train_config=TrainConfig(members=2, epochs=2), hidden=8)
+    cells = everything[::5]
+    fast = predictor.predict(cells)
+    mu_z, sd_z = predictor._spread_and_sd(predictor.cell_outputs(cells, own_costs=True))
+    j = predictor.objectives.index("test_acc@cifar10")
+    np.testing.assert_allclose(fast._mu_t[:, j], mu_z[:, j] * predictor.norm_std[j] + predictor.norm_mean[j], rtol=1e-6)
+    np.testing.assert_allclose(fast._sd_t[:, j], sd_z[:, j] * predictor.norm_std[j], rtol=1e-6)
+    exact = predictor.predict(cells[:40], exact_free=False)          # the heads' own flops, at each cell
+    assert not np.allclose(exact["flops"], fast["flops"][:40])
+
+
 def test_mini_batches_grow_instead_of_the_steps_on_a_large_set():
     cfg = TrainConfig()                                  # 100 epochs of 32 cells, at most 2,400 steps
     assert batch_size_for(384, cfg) == 32                # 128 cells + copies: 1,200 steps
