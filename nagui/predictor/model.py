@@ -117,6 +117,10 @@ class DenseGINConv(nn.Module):
 
 
 class CellGNN(nn.Module):
+    # cells per chunk when predicting many: all 15,625 cells take 0.16-0.23 s in chunks of
+    # 1,024 on 2 cores, 0.34 s in one (the chunk stays in cache)
+    inference_chunk = 1024
+
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config
@@ -156,6 +160,10 @@ class DagExecNet(nn.Module):
     backward pass starts from ``e + forward states``; readout is [output node after the
     forward pass ; input node after the backward pass].
     """
+
+    # all 15,625 cells on 2 cores: 0.59 s in chunks of 1,024, 0.40 s of 4,096 (fewer rounds
+    # of the per-type products; BENCHMARKS.md, issue #16)
+    inference_chunk = 4096
 
     def __init__(self, config: ModelConfig):
         super().__init__()
