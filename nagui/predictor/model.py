@@ -194,7 +194,7 @@ class DagExecNet(nn.Module):
         states, gated = [zero] * NUM_NODES, [zero] * NUM_NODES
         for level in levels:
             agg = torch.einsum("ln,bnh->blh", adj[level], torch.stack(gated, 1))             # B, L, H
-            if batch * len(level) >= GROUPED_ROWS:
+            if batch * len(level) >= GROUPED_ROWS and not torch.is_grad_enabled():
                 applied = _apply_by_type(agg, x[:, level], ops)                             # B, L, H
             else:
                 mapped = (agg @ ops_flat).view(batch, len(level), FEATURES, h)              # B, L, F, H
@@ -222,7 +222,8 @@ class DagExecNet(nn.Module):
 # rows (cells x nodes of a level) from which DagExecNet applies each type's map only to the
 # nodes of that type: a concrete cell's node has one or two of the F types, so the dense
 # product computes ~F/2 times the work needed (predicting all 15,625 cells: BENCHMARKS.md,
-# issue #16). Below it (training batches) the one dense product has less overhead.
+# issue #16). Below it the one dense product has less overhead. Only without gradients: the
+# grouped product gives no gradient to the zero entries of x, which guidance may ask for.
 GROUPED_ROWS = 512
 
 
@@ -233,9 +234,13 @@ def _apply_by_type(agg: torch.Tensor, x: torch.Tensor, ops: torch.Tensor) -> tor
     flat_agg, flat_x = agg.reshape(-1, h), x.reshape(-1, x.shape[-1])
     out = torch.zeros(batch * width, ops.shape[-1], dtype=agg.dtype, device=agg.device)
     rows, types = torch.nonzero(flat_x, as_tuple=True)
-    for f in torch.unique(types).tolist():
-        r = rows[types == f]
-        out = out.index_add(0, r, (flat_agg[r] @ ops[f].T) * flat_x[r, f, None])
+    order = torch.argsort(types, stable=True)               # the rows of each type, one after another
+    rows, start = rows[order], 0
+    for f, count in enumerate(torch.bincount(types, minlength=flat_x.shape[-1]).tolist()):
+        if count:
+            r = rows[start:start + count]
+            out.index_add_(0, r, (flat_agg[r] @ ops[f].T) * flat_x[r, f, None])   # in place: no copy of out
+            start += count
     return out.view(batch, width, -1)
 
 
