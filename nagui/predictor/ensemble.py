@@ -209,9 +209,9 @@ class Predictor:
         members, in_bag = [], np.ones((n_members, len(archs)), dtype=bool)
         folds = np.random.default_rng(cfg.seed).permutation(len(archs)) % cfg.members
         start = time.perf_counter()
-        data = []
-        for i in range(n_members):
-            m, kind = i % cfg.members, member_kind(model_config, i, n_members)
+        data, kind_of = [], [member_kind(model_config, i, n_members) for i in range(n_members)]
+        for i, kind in enumerate(kind_of):
+            m = i % cfg.members
             # a GIN member's seeds are those of the GIN-only ensemble, so its start is unchanged
             seed = cfg.seed * 1009 + m + 7907 * model_config.member_kinds.index(kind)
             if cfg.holdout and cfg.members > 1 and len(archs) >= 2 * cfg.members:
@@ -221,7 +221,7 @@ class Predictor:
             members.append(build_member(model_config, kind))
             data.append((x_all[rows], torch.tensor(y_all[rows], dtype=torch.float32), np.random.default_rng(seed)))
         for k, kind in enumerate(model_config.member_kinds):   # the members of a kind train together
-            group = [i for i in range(n_members) if member_kind(model_config, i, n_members) == kind]
+            group = [i for i, member in enumerate(kind_of) if member == kind]
             done, share = k / len(model_config.member_kinds), 1 / len(model_config.member_kinds)
             xs, ys, rngs = zip(*(data[i] for i in group))
             train_members([members[i] for i in group], xs, ys, pool_x, pool_z, free_cols, cfg, noise_aware, rngs,
