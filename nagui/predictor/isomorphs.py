@@ -12,20 +12,21 @@ over (up to 8) members of its class, so equivalent cells get one prediction.
 """
 from __future__ import annotations
 
+import itertools
 from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from ..space import Arch, iso_key
-from ..space.flat import all_op_indices, flat_index
+from ..space import OPS, Arch, iso_key
+from ..space.flat import NUM_EDGES, all_op_indices, flat_index
 
 
 @lru_cache(maxsize=1)
 def _classes() -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     """Class id of every op-index combination (row = base-5 number) and each class's rows."""
-    keys = [iso_key(Arch.from_indices(row)) for row in all_op_indices().tolist()]
+    keys = [iso_key(Arch(ops)) for ops in itertools.product(OPS, repeat=NUM_EDGES)]   # flat-index order
     ids = {k: i for i, k in enumerate(dict.fromkeys(keys))}
     class_of = np.array([ids[k] for k in keys])
     order = np.argsort(class_of, kind="stable")

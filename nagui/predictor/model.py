@@ -162,7 +162,8 @@ class DagExecNet(nn.Module):
     """
 
     # all 15,625 cells on 2 cores: 0.59 s in chunks of 1,024, 0.40 s of 4,096 (fewer rounds
-    # of the per-type products; BENCHMARKS.md, issue #16)
+    # of the per-type products; BENCHMARKS.md, issue #16); since the node-major path, chunks
+    # of 1,024 to 4,096 cells predict all cells within the noise of each other
     inference_chunk = 4096
 
     def __init__(self, config: ModelConfig):
@@ -205,8 +206,36 @@ class DagExecNet(nn.Module):
                 states[i], gated[i] = out[:, k], gate_out[:, k]
         return torch.stack(states, 1)
 
+    def _run_node_major(self, e: torch.Tensor, x: torch.Tensor, ops: torch.Tensor, gate: nn.Module,
+                        norm: nn.Module, adj: torch.Tensor, levels: list[list[int]]) -> torch.Tensor:
+        """:meth:`_run` for large batches without gradients, node-major: e (8, B, H) and
+        x (8, B, F) in, states (8, B, H) out. The states live in two buffers written level by
+        level (no stack of all nodes per level), a level's nodes aggregate with one product
+        over the buffer, and each type's map runs only on its nodes (:func:`_apply_by_type`)."""
+        nodes, batch, h = e.shape
+        states, gated = torch.empty_like(e), torch.zeros_like(e)
+        for level in levels:
+            at = torch.tensor(level, device=e.device)
+            agg = (adj[level] @ gated.view(nodes, -1)).view(len(level), batch, h)                 # L, B, H
+            applied = _apply_by_type(agg, x.index_select(0, at), ops)                             # L, B, H
+            out = norm(torch.relu_(applied) + e.index_select(0, at))
+            states.index_copy_(0, at, out)
+            gated.index_copy_(0, at, torch.sigmoid(gate(out)).mul_(out))
+        return states
+
+    def _embed_node_major(self, x: torch.Tensor, t: torch.Tensor | None) -> torch.Tensor:
+        e = node_embeddings(self, x, t).transpose(0, 1).contiguous()           # 8, B, H
+        xn = x.transpose(0, 1).contiguous()                                    # 8, B, F
+        fw = self._run_node_major(e, xn, self.op_forward, self.gate_forward, self.norm_forward, self.adj_in,
+                                  self.levels_forward)
+        bw = self._run_node_major(e.add_(fw), xn, self.op_backward, self.gate_backward, self.norm_backward,
+                                  self.adj_out, self.levels_backward)
+        return self.trunk(torch.cat([fw[-1], bw[0]], dim=1))
+
     def embed_cells(self, x: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
         """(B, 8, F) [+ t (B,)] -> (B, H) cell embeddings."""
+        if x.shape[0] * 2 >= GROUPED_ROWS and not torch.is_grad_enabled():
+            return self._embed_node_major(x, t)
         e = node_embeddings(self, x, t)                                   # B, 8, H
         fw = self._run(e, x, self.op_forward, self.gate_forward, self.norm_forward, self.adj_in,
                        self.levels_forward)
@@ -228,20 +257,27 @@ GROUPED_ROWS = 512
 
 
 def _apply_by_type(agg: torch.Tensor, x: torch.Tensor, ops: torch.Tensor) -> torch.Tensor:
-    """``sum_f x[b, l, f] * (agg[b, l] @ ops[f].T)`` (B, L, H), computing each type's product
-    only on the rows where its weight is non-zero (all rows for soft encodings)."""
-    batch, width, h = agg.shape
-    flat_agg, flat_x = agg.reshape(-1, h), x.reshape(-1, x.shape[-1])
-    out = torch.zeros(batch * width, ops.shape[-1], dtype=agg.dtype, device=agg.device)
+    """``sum_f x[..., f] * (agg[...] @ ops[f].T)`` for agg (..., H) and x (..., F), computing
+    each type's product only on the rows where its weight is non-zero (all rows for soft
+    encodings): the rows are gathered once in type order, each type's block is one product
+    written in place, and the blocks are added back to their rows at once."""
+    h_in, h_out = agg.shape[-1], ops.shape[-2]
+    flat_agg, flat_x = agg.reshape(-1, h_in), x.reshape(-1, x.shape[-1])
     rows, types = torch.nonzero(flat_x, as_tuple=True)
     order = torch.argsort(types, stable=True)               # the rows of each type, one after another
-    rows, start = rows[order], 0
+    rows, types = rows[order], types[order]
+    weights = flat_x[rows, types]
+    gathered = flat_agg.index_select(0, rows)
+    products = torch.empty(len(rows), h_out, dtype=agg.dtype, device=agg.device)
+    start = 0
     for f, count in enumerate(torch.bincount(types, minlength=flat_x.shape[-1]).tolist()):
         if count:
-            r = rows[start:start + count]
-            out.index_add_(0, r, (flat_agg[r] @ ops[f].T) * flat_x[r, f, None])   # in place: no copy of out
+            torch.mm(gathered[start:start + count], ops[f].T, out=products[start:start + count])
             start += count
-    return out.view(batch, width, -1)
+    if not bool((weights == 1).all()):                      # soft encodings weigh each type
+        products.mul_(weights[:, None])
+    out = torch.zeros(flat_agg.shape[0], h_out, dtype=agg.dtype, device=agg.device)
+    return out.index_add_(0, rows, products).view(*agg.shape[:-1], h_out)
 
 
 def _levels(adj: torch.Tensor) -> list[list[int]]:

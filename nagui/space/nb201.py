@@ -73,6 +73,9 @@ class InvalidArchError(NaguiError, ValueError):
         self.allowed = tuple(allowed) if allowed is not None else None
 
 
+_OP_INDEX = {op: i for i, op in enumerate(OPS)}
+
+
 @dataclass(frozen=True, slots=True)
 class Arch:
     """One NB201 cell, immutable and hashable: the op name on each edge, string order."""
@@ -181,7 +184,7 @@ class Arch:
 
     @property
     def indices(self) -> tuple[int, ...]:
-        return tuple(OPS.index(op) for op in self.ops)
+        return tuple(map(_OP_INDEX.__getitem__, self.ops))
 
     def to_naslib(self) -> tuple[int, ...]:
         return tuple(NASLIB_OPS.index(self.ops[_NASLIB_TO_STRING_POS[p]]) for p in range(len(EDGES)))

@@ -25,6 +25,24 @@ def test_encoding_splits_dead_ops():
     assert torch.equal(raw[:, :NUM_TYPES], torch.from_numpy(DEAD_CONV.onehot())) and raw[:, DEAD].sum() == 0
 
 
+def test_liveness_and_isomorphism_tables_of_all_cells_match_the_per_cell_rules():
+    """The liveness table is looked up from the 64 patterns of ``none`` edges and the class
+    table built without per-cell checks: both equal the per-cell rules on every cell."""
+    from nagui.predictor.encoding import _live_table
+    from nagui.predictor.isomorphs import _classes
+    from nagui.space import iso_key, live_edges
+    from nagui.space.flat import all_op_indices
+    cells = [Arch.from_indices(row) for row in all_op_indices().tolist()]
+    assert _live_table().tolist() == [[float(v) for v in live_edges(a)] for a in cells]
+    class_of, members = _classes()
+    keys = [iso_key(a) for a in cells]
+    assert len(members) == len(set(keys)) == 6466
+    first = {}
+    for cls, key in zip(class_of.tolist(), keys):
+        assert first.setdefault(cls, key) == key                  # one key per class ...
+    assert len(set(first.values())) == len(first)                  # ... and one class per key
+
+
 def test_vectorised_encoding_matches_per_cell():
     archs = [DEAD_CONV, Arch(("nor_conv_3x3",) * 6), Arch(("none",) * 6)]
     assert torch.equal(encode(archs), torch.cat([encode([a]) for a in archs]))
@@ -115,6 +133,25 @@ def test_dag_exec_large_batches_apply_each_type_only_to_its_nodes():
         for batch in (x, soft):
             torch.testing.assert_close(model(batch), _dag_exec_node_by_node(model, batch))
             torch.testing.assert_close(model(batch)[:3], model(batch[:3]))     # the dense path on 3 cells
+
+
+def test_dag_exec_large_batches_without_gradients_predict_as_with_them():
+    """Predicting many cells takes DAG-execution's node-major path without gradients (state
+    buffers written level by level): the same outputs as the path guidance differentiates,
+    for concrete and for soft encodings, with and without a noise level."""
+    cells = [DEAD_CONV, Arch(("nor_conv_3x3",) * 6), Arch(("none",) * 6),
+             Arch(("skip_connect", "nor_conv_1x1", "avg_pool_3x3", "none", "nor_conv_3x3", "skip_connect"))]
+    x = encode(cells * (GROUPED_ROWS // len(cells)))
+    soft = soft_marginal(encode(cells * (GROUPED_ROWS // len(cells)), split_dead=False), torch.full((x.shape[0],), 0.4))
+    t = torch.linspace(0, 1, x.shape[0])
+    for noise_aware, batch in ((False, x), (False, soft), (True, soft)):
+        torch.manual_seed(0)
+        model = DagExecNet(ModelConfig(("a", "b"), hidden=12, noise_aware=noise_aware)).eval()
+        tt = t if noise_aware else None
+        with torch.enable_grad():
+            reference = model(batch, tt).detach()
+        with torch.inference_mode():
+            torch.testing.assert_close(model(batch, tt), reference)
 
 
 def test_noise_marginal():
