@@ -150,7 +150,7 @@ def top_fraction_spearman(pred: np.ndarray, truth: np.ndarray, fraction: float =
 
 def run_transfer(bench: Benchmark, dataset: str, sources: Sequence[str], ks: Sequence[int], seeds: Sequence[int],
                  pretrain_cells: int = 15625,
-                 train_config: TrainConfig = TrainConfig(members=2, epochs=150, batch_size=FULL_BATCH),
+                 train_config: TrainConfig = TrainConfig(members=2, epochs=150, batch_size=FULL_BATCH, max_steps=2400),
                  adapt_kwargs: dict | None = None, say: Report = _logged,
                  base: Predictor | None = None) -> list[dict]:
     """One pretraining on the source tasks (source labels only), then per seed k random target

@@ -89,17 +89,22 @@ def _gin_cells(model: CellGNN, p: Params, x: torch.Tensor, t: torch.Tensor | Non
 
 def _dag_pass(model: DagExecNet, p: Params, e: torch.Tensor, x: torch.Tensor, direction: str,
               adj: torch.Tensor, levels: list[list[int]]) -> torch.Tensor:
-    """DagExecNet._run of every member (the dense product): states (M, B, 8, H)."""
+    """DagExecNet._run of every member: states (M, B, 8, H). A node's input is the plain sum
+    of its predecessors' gated states (the adjacency is 0/1), and the per-type maps act as one
+    product of the type-weighted inputs, ``(x (x) agg) @ [W_1; ...; W_F]``: the dense product
+    without the (F, H) intermediate and the tiny batched products that reduced it."""
     members, batch, _, h = e.shape
     ops = p[f"op_{direction}"]                                              # M, F, H_out, H_in
     features = ops.shape[1]
-    ops_flat = ops.permute(0, 3, 1, 2).reshape(members, h, features * h)   # M, H_in, F * H_out
+    stacked_ops = ops.transpose(2, 3).reshape(members, features * h, h)     # M, F * H_in, H_out
+    inputs = [torch.nonzero(adj[i]).flatten().tolist() for i in range(NUM_NODES)]
     zero = e.new_zeros(members, batch, h)
     states, gated = [zero] * NUM_NODES, [zero] * NUM_NODES
     for level in levels:
-        agg = torch.einsum("ln,mbnh->mblh", adj[level], torch.stack(gated, 2))            # M, B, L, H
-        mapped = torch.bmm(agg.reshape(members, -1, h), ops_flat).view(members, batch, len(level), features, h)
-        applied = torch.einsum("mblf,mblfh->mblh", x[:, :, level], mapped)
+        agg = torch.stack([sum((gated[j] for j in inputs[i][1:]), gated[inputs[i][0]]) if inputs[i] else zero
+                           for i in level], 2)                                             # M, B, L, H
+        weighted = (x[:, :, level, :, None] * agg[:, :, :, None, :]).view(members, -1, features * h)
+        applied = torch.bmm(weighted, stacked_ops).view(members, batch, len(level), h)
         out = _layer_norm(p, f"norm_{direction}", torch.relu(applied) + e[:, :, level])
         gate_out = torch.sigmoid(_linear(p, f"gate_{direction}", out)) * out
         for k, i in enumerate(level):

@@ -25,8 +25,10 @@ class TrainConfig:
     members: int = 4            # ensemble size (each member leaves out 1/members of the cells)
     epochs: int = 100           # passes over the labelled cells
     batch_size: int = 32        # labelled cells per step (mini-batches: BENCHMARKS.md, issue #16)
-    max_steps: int = 2400       # per member: a larger set gets larger batches instead of more steps
-                                # (never fewer than one step per epoch)
+    max_steps: int = 1200       # per member: a larger set gets larger batches instead of more steps
+                                # (never fewer than one step per epoch), and a learning rate scaled
+                                # by sqrt(batch / batch_size) (2400 and no scaling before 2026-12-08:
+                                # the same tau, fits up to 1.7x faster; BENCHMARKS.md, issue #16)
     lr: float = 2e-3
     weight_decay: float = 1e-4
     rank_weight: float = 3.0    # weight of the pairwise ranking loss (BENCHMARKS.md, issue #16)
@@ -51,18 +53,26 @@ def rank_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 def batch_size_for(rows: int, cfg: TrainConfig) -> int:
     """Cells per step for a member training on ``rows`` cells: ``cfg.batch_size``, or larger
-    where ``epochs`` passes in such batches would take more than ``cfg.max_steps`` steps (a
-    fit on all 15,625 cells takes as many steps as one on 256, in batches of ~490)."""
+    where ``epochs`` passes in such batches would take more than ``cfg.max_steps`` steps (with
+    the defaults, 128 labelled cells and their isomorph copies train in batches of 32, 1,000
+    cells in batches of 63: each member trains on 750 of them)."""
     return max(cfg.batch_size, math.ceil(rows * cfg.epochs / cfg.max_steps))
 
 
-def adamw(params: Iterable[torch.Tensor], cfg: TrainConfig) -> torch.optim.AdamW:
-    """AdamW over some parameters, in one fused kernel where torch has one for their device
-    (CPU and CUDA): the update is the same, the optimiser's share of a step on 2 CPU cores
-    falls from ~4.6 to ~1.4 ms (a GIN member, 160 cells)."""
+def learning_rate_for(batch_size: int, cfg: TrainConfig) -> float:
+    """``cfg.lr``, scaled by sqrt(batch_size / cfg.batch_size) where :func:`batch_size_for`
+    made the batch larger than ``cfg.batch_size`` (fewer, larger steps move as far)."""
+    return cfg.lr * math.sqrt(max(batch_size, cfg.batch_size) / cfg.batch_size)
+
+
+def adamw(params: Iterable[torch.Tensor], cfg: TrainConfig, lr: float | None = None) -> torch.optim.AdamW:
+    """AdamW over some parameters (learning rate ``lr``, default ``cfg.lr``), in one fused kernel
+    where torch has one for their device (CPU and CUDA): the update is the same, the optimiser's
+    share of a step on 2 CPU cores falls from ~4.6 to ~1.4 ms (a GIN member, 160 cells)."""
     params = list(params)
     fused = all(p.device.type in ("cpu", "cuda") and p.dtype.is_floating_point for p in params)
-    return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused or None)
+    return torch.optim.AdamW(params, lr=cfg.lr if lr is None else lr, weight_decay=cfg.weight_decay,
+                             fused=fused or None)
 
 
 def member_rank_loss(pred: torch.Tensor, target: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
@@ -87,9 +97,9 @@ def train_members(models: Sequence[nn.Module], xs: Sequence[torch.Tensor], ys: S
         raise ValueError(f"need one data set and one random stream per member: {len(models)} members, "
                          f"{len(xs)} inputs, {len(ys)} labels, {len(rngs)} streams")
     params = stack_parameters(models)
-    opt = adamw(params.values(), cfg)
     sizes = [x.shape[0] for x in xs]
     batch_size = batch_size_for(max(sizes), cfg)
+    opt = adamw(params.values(), cfg, lr=learning_rate_for(batch_size, cfg))
     width = min(batch_size, max(sizes))                  # rows of each member in a step
     total = cfg.epochs * max(1, math.ceil(max(sizes) / batch_size))
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, total)

@@ -227,13 +227,19 @@ def test_accuracy_alone_runs_each_class_once_and_predicts_the_same(bench):
 
 
 def test_mini_batches_grow_instead_of_the_steps_on_a_large_set():
-    cfg = TrainConfig()                                  # 100 epochs of 32 cells, at most 2,400 steps
+    from nagui.diffusion.problem import PredictorSpec
+    from nagui.predictor.training import learning_rate_for
+    cfg = TrainConfig()                                  # 100 epochs of 32 cells, at most 1,200 steps
     assert batch_size_for(384, cfg) == 32                # 128 cells + copies: 1,200 steps
-    assert batch_size_for(768, cfg) == 32                # 256 cells + copies: 2,400 steps
+    assert learning_rate_for(32, cfg) == cfg.lr
+    assert batch_size_for(768, cfg) == 64                # 256 cells + copies: 1,200 steps of 64 ...
+    assert learning_rate_for(64, cfg) == pytest.approx(cfg.lr * 2 ** 0.5)   # ... each moving sqrt(2) further
     big = batch_size_for(11_719, cfg)                     # 3/4 of all cells: one member's share
     assert big > 32 and 100 * -(-11_719 // big) <= cfg.max_steps
-    full = TrainConfig(epochs=150, batch_size=FULL_BATCH)   # the guiding predictors' schedule is unchanged
-    assert batch_size_for(11_719, full) == FULL_BATCH
+    guiding = PredictorSpec().train_config()             # the guiding predictors' schedule is unchanged
+    for rows in (11_719, 15_625):
+        assert batch_size_for(rows, guiding) == FULL_BATCH
+        assert learning_rate_for(FULL_BATCH, guiding) == guiding.lr
     with pytest.raises(ValueError, match="max_steps"):
         TrainConfig(max_steps=0)
 
