@@ -181,6 +181,8 @@ class DagExecNet(nn.Module):
         self.register_buffer("adj_out", adjacency(reverse=True)[0], persistent=False)
         self.levels_forward = _levels(self.adj_in)
         self.levels_backward = _levels(self.adj_out)
+        self.inputs_forward = [torch.nonzero(row).flatten().tolist() for row in self.adj_in]   # predecessors
+        self.inputs_backward = [torch.nonzero(row).flatten().tolist() for row in self.adj_out]
         self.noise = _mlp(h, h, h) if config.noise_aware else None
         self.trunk = nn.Sequential(_mlp(2 * h, h, h), nn.ReLU(), nn.Dropout(config.dropout))
         self.heads = nn.ModuleList(nn.Linear(h, 1) for _ in config.objectives)
@@ -234,7 +236,7 @@ class DagExecNet(nn.Module):
 
     def embed_cells(self, x: torch.Tensor, t: torch.Tensor | None = None) -> torch.Tensor:
         """(B, 8, F) [+ t (B,)] -> (B, H) cell embeddings."""
-        if x.shape[0] * 2 >= GROUPED_ROWS and not torch.is_grad_enabled():
+        if x.shape[0] >= NODE_MAJOR_CELLS and not torch.is_grad_enabled():
             return self._embed_node_major(x, t)
         e = node_embeddings(self, x, t)                                   # B, 8, H
         fw = self._run(e, x, self.op_forward, self.gate_forward, self.norm_forward, self.adj_in,
@@ -254,6 +256,9 @@ class DagExecNet(nn.Module):
 # issue #16). Below it the one dense product has less overhead. Only without gradients: the
 # grouped product gives no gradient to the zero entries of x, which guidance may ask for.
 GROUPED_ROWS = 512
+# cells from which DagExecNet predicts node-major without gradients (a level of two nodes then
+# holds GROUPED_ROWS rows); every level of that path takes the grouped product
+NODE_MAJOR_CELLS = GROUPED_ROWS // 2
 
 
 def _apply_by_type(agg: torch.Tensor, x: torch.Tensor, ops: torch.Tensor) -> torch.Tensor:

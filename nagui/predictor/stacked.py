@@ -88,7 +88,7 @@ def _gin_cells(model: CellGNN, p: Params, x: torch.Tensor, t: torch.Tensor | Non
 
 
 def _dag_pass(model: DagExecNet, p: Params, e: torch.Tensor, x: torch.Tensor, direction: str,
-              adj: torch.Tensor, levels: list[list[int]]) -> torch.Tensor:
+              inputs: list[list[int]], levels: list[list[int]]) -> torch.Tensor:
     """DagExecNet._run of every member: states (M, B, 8, H). A node's input is the plain sum
     of its predecessors' gated states (the adjacency is 0/1), and the per-type maps act as one
     product of the type-weighted inputs, ``(x (x) agg) @ [W_1; ...; W_F]``: the dense product
@@ -97,7 +97,6 @@ def _dag_pass(model: DagExecNet, p: Params, e: torch.Tensor, x: torch.Tensor, di
     ops = p[f"op_{direction}"]                                              # M, F, H_out, H_in
     features = ops.shape[1]
     stacked_ops = ops.transpose(2, 3).reshape(members, features * h, h)     # M, F * H_in, H_out
-    inputs = [torch.nonzero(adj[i]).flatten().tolist() for i in range(NUM_NODES)]
     zero = e.new_zeros(members, batch, h)
     states, gated = [zero] * NUM_NODES, [zero] * NUM_NODES
     for level in levels:
@@ -114,8 +113,8 @@ def _dag_pass(model: DagExecNet, p: Params, e: torch.Tensor, x: torch.Tensor, di
 
 def _dag_cells(model: DagExecNet, p: Params, x: torch.Tensor, t: torch.Tensor | None) -> torch.Tensor:
     e = _node_embeddings(model, p, x, t)
-    fw = _dag_pass(model, p, e, x, "forward", model.adj_in, model.levels_forward)
-    bw = _dag_pass(model, p, e + fw, x, "backward", model.adj_out, model.levels_backward)
+    fw = _dag_pass(model, p, e, x, "forward", model.inputs_forward, model.levels_forward)
+    bw = _dag_pass(model, p, e + fw, x, "backward", model.inputs_backward, model.levels_backward)
     return torch.cat([fw[:, :, -1], bw[:, :, 0]], dim=2)                   # M, B, 2H
 
 
