@@ -218,9 +218,12 @@ class DagExecNet(nn.Module):
         states, gated = torch.empty_like(e), torch.zeros_like(e)
         for level in levels:
             at = torch.tensor(level, device=e.device)
-            agg = (adj[level] @ gated.view(nodes, -1)).view(len(level), batch, h)                 # L, B, H
-            applied = _apply_by_type(agg, x.index_select(0, at), ops)                             # L, B, H
-            out = norm(torch.relu_(applied) + e.index_select(0, at))
+            if not adj[level].any():            # the pass's source: nothing flows in, the maps give 0
+                out = norm(e.index_select(0, at))
+            else:
+                agg = (adj[level] @ gated.view(nodes, -1)).view(len(level), batch, h)             # L, B, H
+                applied = _apply_by_type(agg, x.index_select(0, at), ops)                         # L, B, H
+                out = norm(torch.relu_(applied) + e.index_select(0, at))
             states.index_copy_(0, at, out)
             gated.index_copy_(0, at, torch.sigmoid(gate(out)).mul_(out))
         return states

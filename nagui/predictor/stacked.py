@@ -100,11 +100,14 @@ def _dag_pass(model: DagExecNet, p: Params, e: torch.Tensor, x: torch.Tensor, di
     zero = e.new_zeros(members, batch, h)
     states, gated = [zero] * NUM_NODES, [zero] * NUM_NODES
     for level in levels:
-        agg = torch.stack([sum((gated[j] for j in inputs[i][1:]), gated[inputs[i][0]]) if inputs[i] else zero
-                           for i in level], 2)                                             # M, B, L, H
-        weighted = (x[:, :, level, :, None] * agg[:, :, :, None, :]).view(members, -1, features * h)
-        applied = torch.bmm(weighted, stacked_ops).view(members, batch, len(level), h)
-        out = _layer_norm(p, f"norm_{direction}", torch.relu(applied) + e[:, :, level])
+        if not any(inputs[i] for i in level):     # the pass's source: nothing flows in, the maps give 0
+            out = _layer_norm(p, f"norm_{direction}", e[:, :, level])
+        else:
+            agg = torch.stack([sum((gated[j] for j in inputs[i][1:]), gated[inputs[i][0]]) if inputs[i] else zero
+                               for i in level], 2)                                         # M, B, L, H
+            weighted = (x[:, :, level, :, None] * agg[:, :, :, None, :]).view(members, -1, features * h)
+            applied = torch.bmm(weighted, stacked_ops).view(members, batch, len(level), h)
+            out = _layer_norm(p, f"norm_{direction}", torch.relu(applied) + e[:, :, level])
         gate_out = torch.sigmoid(_linear(p, f"gate_{direction}", out)) * out
         for k, i in enumerate(level):
             states[i], gated[i] = out[:, :, k], gate_out[:, :, k]
