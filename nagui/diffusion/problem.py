@@ -19,7 +19,7 @@ import numpy as np
 from ..data.benchmark import DATASETS, column
 from ..data.sources import user_data_dir
 from ..predictor.ensemble import CheckpointError, Predictor, TrainConfig
-from ..predictor.training import FULL_BATCH, batch_size_for
+from ..predictor.training import FULL_BATCH, FULL_BATCH_MAX_STEPS, batch_size_for
 from ..predictor.transfer import adapt, pretrain
 from ..problem import Problem, ProblemError
 from ..progress import Report, logged
@@ -35,7 +35,6 @@ _logged = logged(log)
 LABEL_PROTOCOLS = ("transfer", "all")
 GUIDING_RANK_WEIGHT = 1.0
 GUIDING_AUX_BATCH = 128   # the free task's cells per step the guiding predictors were trained with
-GUIDING_MAX_STEPS = 2400  # their step bound: with it the batch stays FULL_BATCH on all 15,625 cells
 
 
 @dataclass(frozen=True)
@@ -56,10 +55,10 @@ class PredictorSpec:
         cache folder, so another weight would retrain the shipped guiding predictors. For the same
         reason they keep the full-batch schedule (``FULL_BATCH``) the plain default left, and
         the free task's 128 cells per step (``GUIDING_AUX_BATCH``; the plain default is now 32),
-        and at most 2,400 steps (``GUIDING_MAX_STEPS``, where the batch stays ``FULL_BATCH``: the
+        and at most 2,400 steps (``FULL_BATCH_MAX_STEPS``, where the batch stays ``FULL_BATCH``: the
         plain default is now 1,200)."""
         return TrainConfig(members=self.members, epochs=self.epochs, seed=0, rank_weight=GUIDING_RANK_WEIGHT,
-                           batch_size=FULL_BATCH, aux_batch=GUIDING_AUX_BATCH, max_steps=GUIDING_MAX_STEPS)
+                           batch_size=FULL_BATCH, aux_batch=GUIDING_AUX_BATCH, max_steps=FULL_BATCH_MAX_STEPS)
 
     def __post_init__(self) -> None:
         if self.labels not in LABEL_PROTOCOLS:

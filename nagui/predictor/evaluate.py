@@ -29,7 +29,7 @@ from . import units
 from .device import LOCAL, DeviceHead, device_basis
 from .ensemble import Predictor, TrainConfig
 from .model import PLAIN_MEMBER_KINDS
-from .training import FULL_BATCH
+from .training import FULL_BATCH, FULL_BATCH_MAX_STEPS
 from .transfer import adapt, naive_transfer_score, pretrain
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,8 @@ def top_fraction_spearman(pred: np.ndarray, truth: np.ndarray, fraction: float =
 
 def run_transfer(bench: Benchmark, dataset: str, sources: Sequence[str], ks: Sequence[int], seeds: Sequence[int],
                  pretrain_cells: int = 15625,
-                 train_config: TrainConfig = TrainConfig(members=2, epochs=150, batch_size=FULL_BATCH, max_steps=2400),
+                 train_config: TrainConfig = TrainConfig(members=2, epochs=150, batch_size=FULL_BATCH,
+                                                         max_steps=FULL_BATCH_MAX_STEPS),
                  adapt_kwargs: dict | None = None, say: Report = _logged,
                  base: Predictor | None = None) -> list[dict]:
     """One pretraining on the source tasks (source labels only), then per seed k random target

@@ -179,10 +179,10 @@ class DagExecNet(nn.Module):
         self.norm_backward = nn.LayerNorm(h)
         self.register_buffer("adj_in", adjacency()[0], persistent=False)       # row i = in-neighbours of i
         self.register_buffer("adj_out", adjacency(reverse=True)[0], persistent=False)
-        self.levels_forward = _levels(self.adj_in)
-        self.levels_backward = _levels(self.adj_out)
         self.inputs_forward = [torch.nonzero(row).flatten().tolist() for row in self.adj_in]   # predecessors
         self.inputs_backward = [torch.nonzero(row).flatten().tolist() for row in self.adj_out]
+        self.levels_forward = _levels(self.inputs_forward)
+        self.levels_backward = _levels(self.inputs_backward)
         self.noise = _mlp(h, h, h) if config.noise_aware else None
         self.trunk = nn.Sequential(_mlp(2 * h, h, h), nn.ReLU(), nn.Dropout(config.dropout))
         self.heads = nn.ModuleList(nn.Linear(h, 1) for _ in config.objectives)
@@ -288,14 +288,13 @@ def _apply_by_type(agg: torch.Tensor, x: torch.Tensor, ops: torch.Tensor) -> tor
     return out.index_add_(0, rows, products).view(*agg.shape[:-1], h_out)
 
 
-def _levels(adj: torch.Tensor) -> list[list[int]]:
-    """Nodes grouped by their longest path from a source of ``adj`` (row i = inputs of i)."""
+def _levels(inputs: list[list[int]]) -> list[list[int]]:
+    """Nodes grouped by their longest path from a source, given each node's predecessors."""
     depth: dict[int, int] = {}
-    while len(depth) < adj.shape[0]:
-        for i in range(adj.shape[0]):
-            inputs = torch.nonzero(adj[i]).flatten().tolist()
-            if i not in depth and all(j in depth for j in inputs):
-                depth[i] = 1 + max((depth[j] for j in inputs), default=-1)
+    while len(depth) < len(inputs):
+        for i, before in enumerate(inputs):
+            if i not in depth and all(j in depth for j in before):
+                depth[i] = 1 + max((depth[j] for j in before), default=-1)
     return [[i for i in sorted(depth) if depth[i] == d] for d in range(max(depth.values()) + 1)]
 
 

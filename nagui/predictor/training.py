@@ -18,6 +18,8 @@ from .stacked import stack_parameters, stacked_forward, unstack_into
 
 
 FULL_BATCH = 1024   # the batch size of the full-batch schedule before issue #16's mini-batches
+FULL_BATCH_MAX_STEPS = 2400   # its step bound, kept by the schedules measured with it (guidance,
+                              # the transfer bench): the batch then stays FULL_BATCH on all cells
 
 
 @dataclass(frozen=True)
