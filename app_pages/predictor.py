@@ -177,8 +177,9 @@ elif source == SOURCES[1]:
     train_size = c1.number_input("Training cells", 1, len(bench), 200, 50, key="train_size",
                                  help="Uniformly random cells whose labels the predictor learns from")
     members = c2.number_input("Members", 1, 8, 4, 1, key="train_members",
-                              help="Members per model kind; each leaves out 1/members of the cells to calibrate "
-                                   "the intervals (2 or more needed)")
+                              help="Members per model kind; each member leaves out its own fold of the cells "
+                                   "(1/8 with 4 per kind and two kinds) to calibrate the intervals "
+                                   "(2 or more needed)")
     epochs = c3.number_input("Epochs", 1, 2000, TrainConfig.epochs, 50, key="train_epochs",
                              help=f"Passes over the training cells, in batches of {TrainConfig.batch_size} "
                                   f"(at most {TrainConfig.max_steps:,} steps per member: a larger set gets "

@@ -17,8 +17,9 @@ GIN members, and for plain predictors DAG-execution members too, one of each kin
 - Loss per labelled objective: MSE + a pairwise ranking term (logistic on pair order).
 - Each labelled cell brings up to ``isomorph_copies`` unlabelled cells of its isomorphism
   class with its accuracy labels (:mod:`.isomorphs`; they compute the same function). A
-  copy trains the members its cell trains, so calibration stays out-of-fold. Copies only
-  fill the full batch (1,024 rows): a fit on 1,000 cells gets none. Accuracy of a
+  copy trains the members its cell trains, so calibration stays out-of-fold. Labelled cells
+  and copies fill at most :data:`.isomorphs.COPY_ROWS` rows: 7 copies each at 128 or 256 cells, 1 at
+  1,000, none above 1,024 cells. Accuracy of a
   cell is predicted as the mean over up to 8 members of its class (costs: the cell alone;
   noise-aware predictors: the cell alone).
 - Noise-aware members (``ModelConfig.noise_aware``) learn from soft encodings at a random
@@ -46,7 +47,7 @@ from .calibration import IntervalModel, calibrated, conservative, level_map
 from .checkpoint import CHECKPOINT_FORMAT, META_NAME, WEIGHTS_NAME, CheckpointError, checkpoint_meta, read_checkpoint
 from .encoding import encode, encode_indices
 from .model import ModelConfig, build_member, member_kind
-from .training import FULL_BATCH, TrainConfig, train_members
+from .training import TrainConfig, holdout_folds, train_members
 
 log = logging.getLogger(__name__)
 
@@ -174,9 +175,13 @@ class Predictor:
         """Fit on labelled cells. ``targets`` maps objective names to one value per cell (NaN = unknown);
         ``transforms`` overrides an objective's modelled units (:mod:`.units`); ``isomorph_copies``
         unlabelled cells of each labelled cell's isomorphism class share its accuracy labels
-        (default 3; 0 for noise-aware fits, where the gain was not measured). ``member_kinds``
+        (default :data:`.isomorphs.ISOMORPH_COPIES`, as many as fit in :data:`.isomorphs.COPY_ROWS` rows; 0 for
+        noise-aware fits, where the gain was not measured). ``member_kinds``
         names the member models (:data:`.model.MODEL_KINDS`): each kind gets ``train_config.members``
-        members, one per fold, so out-of-fold calibration holds for the whole ensemble."""
+        members. Each member leaves out its own fold of the labelled cells (``members`` x kinds
+        folds; on fewer than 2 cells a fold, the members of a kind share ``members`` folds), so
+        out-of-fold calibration holds for the whole ensemble and every member trains on as many
+        labels as it can (:func:`holdout_folds`)."""
         archs = [Arch.parse(a) for a in archs]
         if not archs:
             raise ValueError("cannot fit a predictor on zero cells")
@@ -185,12 +190,10 @@ class Predictor:
         model_config = ModelConfig(objectives, hidden=hidden, layers=layers, noise_aware=noise_aware,
                                    member_kinds=tuple(member_kinds))
         x = encode(archs, split_dead=not noise_aware)
-        # labelled cells and their copies fill at most FULL_BATCH rows (the full batch their gain
-        # was measured in): with 1,000 cells there is no room; with 128 each brings up to 3
-        room = max(0, (FULL_BATCH - len(archs)) // len(archs))
         if isomorph_copies is None:
-            isomorph_copies = 0 if noise_aware else 3
-        copies, source = isomorphs.isomorph_copies(archs, min(isomorph_copies, room), seed=train_config.seed)
+            isomorph_copies = 0 if noise_aware else isomorphs.ISOMORPH_COPIES
+        copies, source = isomorphs.isomorph_copies(archs, isomorphs.copies_per_cell(len(archs), isomorph_copies),
+                                                   seed=train_config.seed)
         x_all, y_all = x, y_z
         if copies:
             y_copy = y_z[source].copy()
@@ -207,15 +210,16 @@ class Predictor:
         cfg = train_config
         n_members = cfg.members * len(model_config.member_kinds)
         members, in_bag = [], np.ones((n_members, len(archs)), dtype=bool)
-        folds = np.random.default_rng(cfg.seed).permutation(len(archs)) % cfg.members
+        n_folds = holdout_folds(len(archs), cfg, len(model_config.member_kinds))
+        folds = np.random.default_rng(cfg.seed).permutation(len(archs)) % max(n_folds, 1)
         start = time.perf_counter()
         data, kind_of = [], [member_kind(model_config, i, n_members) for i in range(n_members)]
         for i, kind in enumerate(kind_of):
             m = i % cfg.members
             # a GIN member's seeds are those of the GIN-only ensemble, so its start is unchanged
             seed = cfg.seed * 1009 + m + 7907 * model_config.member_kinds.index(kind)
-            if cfg.holdout and cfg.members > 1 and len(archs) >= 2 * cfg.members:
-                in_bag[i] = folds != m
+            if n_folds:
+                in_bag[i] = folds != i % n_folds
             rows = np.nonzero(np.concatenate([in_bag[i], in_bag[i][source]]))[0]   # copies follow their cell
             torch.manual_seed(seed)
             members.append(build_member(model_config, kind))
@@ -233,6 +237,7 @@ class Predictor:
         predictor = cls(model_config, cfg, members, mu, sd, uncalibrated, dict(protocol or {}), kinds)
         predictor.intervals = predictor._out_of_bag_intervals(archs, y_z, in_bag)
         predictor.protocol.setdefault("train_cells", len(archs))
+        predictor.protocol.setdefault("holdout_folds", n_folds)
         predictor.protocol.setdefault("isomorph_copies", len(copies))
         predictor.protocol.setdefault("labels", {o: int(np.isfinite(y[:, j]).sum()) for j, o in enumerate(objectives)})
         return predictor

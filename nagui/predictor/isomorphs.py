@@ -23,6 +23,20 @@ from ..space import OPS, Arch, iso_key
 from ..space.flat import NUM_EDGES, all_op_indices, flat_index
 
 
+# Unlabelled members of each labelled cell's isomorphism class that train with its accuracy
+# (default), and the rows that labelled cells and copies fill at most. 7 copies in 2,048 rows
+# ranked better than 3 in 1,024 (the full batch the copies were first measured in) at 128,
+# 256 and 1,000 labels, every seed (issue #16, BENCHMARKS.md); a fit's time grows with its rows.
+ISOMORPH_COPIES = 7
+COPY_ROWS = 2048
+
+
+def copies_per_cell(n_cells: int, copies: int) -> int:
+    """Copies per labelled cell when ``n_cells`` are labelled: ``copies``, or fewer where the
+    labelled cells and their copies would fill more than :data:`COPY_ROWS` rows."""
+    return max(0, min(copies, (COPY_ROWS - n_cells) // max(n_cells, 1)))
+
+
 @lru_cache(maxsize=1)
 def _classes() -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     """Class id of every op-index combination (row = base-5 number) and each class's rows."""

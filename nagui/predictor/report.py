@@ -242,12 +242,14 @@ def describe_protocol(predictor: Predictor) -> str:
     p = predictor.protocol or {}
     cfg = predictor.train_config
     members, kinds = len(predictor.members), predictor.model_config.member_kinds
+    # checkpoints from before per-member folds (issue #16) split their cells into cfg.members folds
+    folds = p.get("holdout_folds", cfg.members if cfg.members > 1 and cfg.holdout else 0)
     names = {"gin": "GIN", "dag-exec": "DAG-execution"}
     made_of = (" (" + " and ".join(f"{members // len(kinds)} {names[k]}" for k in kinds) + ")" if len(kinds) > 1
                else f" ({names[kinds[0]]})")
     ensemble = (f"An ensemble of {members} graph network{'s' if members != 1 else ''}{made_of} × {cfg.epochs} "
                 f"epochs" + (", each leaving out 1/{} of the labelled cells to calibrate the {:.0%} intervals".format(
-                    cfg.members, INTERVAL) if cfg.members > 1 and cfg.holdout else "") + ".")
+                    folds, INTERVAL) if folds else "") + ".")
     free = ("FLOPs and params are computed exactly for every cell (an auxiliary task on all 15,625 cells, "
             "no label needed).")
     noise = (" Trained noise-aware (on noisy, soft encodings), as diffusion guidance needs."

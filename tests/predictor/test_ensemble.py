@@ -12,6 +12,8 @@ from scipy.stats import kendalltau
 from nagui.predictor.encoding import encode
 from nagui.space import Arch
 from nagui.predictor.ensemble import FREE_OBJECTIVES, CheckpointError, Predictor, TrainConfig
+from nagui.predictor.isomorphs import COPY_ROWS, ISOMORPH_COPIES, copies_per_cell
+from nagui.predictor.training import holdout_folds
 from nagui.predictor.model import ModelConfig, build_member
 from nagui.predictor.training import FULL_BATCH, adamw, batch_size_for
 
@@ -119,17 +121,19 @@ def test_checkpoint_from_another_config_is_refused_clearly(fitted, tmp_path):
 
 
 def test_an_ensemble_of_two_member_kinds_is_calibrated_and_round_trips(fitted, bench, split, tmp_path):
-    """GIN and DAG-exec members, one of each per fold: the GIN members are those of the
-    GIN-only fit (same seeds), and the checkpoint rebuilds each member as its kind."""
+    """GIN and DAG-exec members, each leaving out a fold of its own (6 folds for 6 members, so
+    each trains on 5/6 of the labels, not the GIN-only fit's 2/3), and the checkpoint rebuilds
+    each member as its kind."""
     idx, test, archs = split
     t = bench.table
     targets = {o: t[o].to_numpy()[idx] for o in ("test_acc@cifar10", "latency@raspi4")}
     mixed = Predictor.fit([archs[i] for i in idx], targets, train_config=FAST, hidden=32,
                           member_kinds=("gin", "dag-exec"))
     assert [type(m).__name__ for m in mixed.members] == ["CellGNN"] * 3 + ["DagExecNet"] * 3
+    assert (fitted.protocol["holdout_folds"], mixed.protocol["holdout_folds"]) == (3, 6)
     x = encode([archs[i] for i in test[:20]])
-    for gin_only, gin_mixed in zip(fitted.members, mixed.members[:3]):
-        torch.testing.assert_close(gin_only(x), gin_mixed(x))
+    for gin_only, gin_mixed in zip(fitted.members, mixed.members[:3]):   # same start, other folds
+        assert not torch.allclose(gin_only(x), gin_mixed(x))
     pred = mixed.predict([archs[i] for i in test])
     truth = t["test_acc@cifar10"].to_numpy()[test]
     assert kendalltau(pred["test_acc@cifar10"], truth)[0] > 0.6
@@ -140,6 +144,30 @@ def test_an_ensemble_of_two_member_kinds_is_calibrated_and_round_trips(fitted, b
     loaded = Predictor.load(tmp_path / "mixed")
     np.testing.assert_allclose(loaded.predict([archs[i] for i in test[:50]]).mean,
                                mixed.predict([archs[i] for i in test[:50]]).mean, rtol=1e-6)
+
+
+def test_each_member_leaves_out_a_fold_of_its_own_where_every_fold_gets_two_cells():
+    cfg = TrainConfig(members=4)
+    assert holdout_folds(128, cfg, 2) == 8          # the plain default: each member trains on 7/8
+    assert holdout_folds(16, cfg, 2) == 8
+    assert holdout_folds(15, cfg, 2) == 4           # too few cells: the kinds share 4 folds
+    assert holdout_folds(8, cfg, 2) == 4
+    assert holdout_folds(7, cfg, 2) == 0            # too few for any: no calibration folds
+    assert holdout_folds(128, cfg, 1) == 4          # one kind: one fold per member, as before
+    assert holdout_folds(128, TrainConfig(members=1), 2) == 0
+    assert holdout_folds(128, TrainConfig(holdout=False), 2) == 0
+
+
+def test_labelled_cells_bring_as_many_isomorph_copies_as_fit_in_the_copy_rows(fitted, split):
+    from nagui.predictor.isomorphs import isomorph_copies
+
+    idx, _, archs = split
+    per_cell = copies_per_cell(len(idx), ISOMORPH_COPIES)
+    assert (ISOMORPH_COPIES, COPY_ROWS, per_cell) == (7, 2048, 5)      # 300 cells: 5 copies each where the class has them
+    assert [copies_per_cell(n, 7) for n in (128, 256, 1000, 1024, 15625)] == [7, 7, 1, 1, 0]
+    expected = isomorph_copies([archs[i] for i in idx], per_cell, seed=FAST.seed)[0]
+    three = isomorph_copies([archs[i] for i in idx], 3, seed=FAST.seed)[0]   # the cap before issue #16's study
+    assert fitted.protocol["isomorph_copies"] == len(expected) > len(three)
 
 
 def test_fit_errors(split):

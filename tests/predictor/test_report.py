@@ -51,10 +51,10 @@ def test_protocol_in_words_for_a_plain_predictor(plain):
     text = describe_protocol(plain[0])
     assert "Trained on 60 uniform random cells (seed 3)" in text
     assert "test_acc@cifar10 and latency@raspi4 labels" in text
-    # the plain default: GIN and DAG-execution members, one of each per fold
+    # the plain default: GIN and DAG-execution members, each leaving out a fold of its own
     assert [type(m).__name__ for m in plain[0].members] == ["CellGNN", "CellGNN", "DagExecNet", "DagExecNet"]
     assert "4 graph networks (2 GIN and 2 DAG-execution) × 3 epochs" in text
-    assert "each leaving out 1/2 of the labelled cells" in text and "FLOPs and params are computed exactly" in text
+    assert "each leaving out 1/4 of the labelled cells" in text and "FLOPs and params are computed exactly" in text
 
 
 def test_transferred_predictor_is_scored_on_target_cells_it_never_saw(bench, tmp_path):
