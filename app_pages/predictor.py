@@ -221,7 +221,7 @@ elif source == SOURCES[1]:
         view = views[f"run::{task.result['run_id']}"]
         st.caption(f"Saved as run `{task.result['run_id']}`: load it again under **{SOURCES[2]}**.")
     show(view, "Choose objectives and sizes, then press **Train**. The predictor is saved in the run store. "
-               "Small settings (50 cells, 1 member, 3 epochs) train in seconds; the defaults (200 cells) in under "
+               "Small settings (50 cells, 1 member, 3 epochs) train in seconds; the defaults (200 cells) in about "
                "a minute on 2 cores.")
 
 # ---- (c) a trained predictor from the run store ---------------------------------------------

@@ -18,8 +18,8 @@ GIN members, and for plain predictors DAG-execution members too, one of each kin
 - Each labelled cell brings up to ``isomorph_copies`` unlabelled cells of its isomorphism
   class with its accuracy labels (:mod:`.isomorphs`; they compute the same function). A
   copy trains the members its cell trains, so calibration stays out-of-fold. Labelled cells
-  and copies fill at most :data:`.isomorphs.COPY_ROWS` rows: 7 copies each at 128 or 256 cells, 1 at
-  1,000, none above 1,024 cells. Accuracy of a
+  and copies fill at most :data:`.isomorphs.COPY_ROWS` rows (:func:`.isomorphs.copies_per_cell`).
+  Accuracy of a
   cell is predicted as the mean over up to 8 members of its class (costs: the cell alone;
   noise-aware predictors: the cell alone).
 - Noise-aware members (``ModelConfig.noise_aware``) learn from soft encodings at a random

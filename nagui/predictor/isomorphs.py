@@ -29,11 +29,17 @@ from ..space.flat import NUM_EDGES, all_op_indices, flat_index
 # 256 and 1,000 labels, every seed (issue #16, BENCHMARKS.md); a fit's time grows with its rows.
 ISOMORPH_COPIES = 7
 COPY_ROWS = 2048
+# larger sets get no copies: at 1,000 cells one copy each gave τ +0.009 for fits 1.5x longer,
+# past issue #16's 60 s for a 1,000-cell fit on 2 cores (61 s against 41 s)
+MAX_CELLS_WITH_COPIES = 512
 
 
 def copies_per_cell(n_cells: int, copies: int) -> int:
     """Copies per labelled cell when ``n_cells`` are labelled: ``copies``, or fewer where the
-    labelled cells and their copies would fill more than :data:`COPY_ROWS` rows."""
+    labelled cells and their copies would fill more than :data:`COPY_ROWS` rows, and none
+    above :data:`MAX_CELLS_WITH_COPIES` cells."""
+    if n_cells > MAX_CELLS_WITH_COPIES:
+        return 0
     return max(0, min(copies, (COPY_ROWS - n_cells) // max(n_cells, 1)))
 
 

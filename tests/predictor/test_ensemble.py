@@ -164,7 +164,7 @@ def test_labelled_cells_bring_as_many_isomorph_copies_as_fit_in_the_copy_rows(fi
     idx, _, archs = split
     per_cell = copies_per_cell(len(idx), ISOMORPH_COPIES)
     assert (ISOMORPH_COPIES, COPY_ROWS, per_cell) == (7, 2048, 5)      # 300 cells: 5 copies each where the class has them
-    assert [copies_per_cell(n, 7) for n in (128, 256, 1000, 1024, 15625)] == [7, 7, 1, 1, 0]
+    assert [copies_per_cell(n, 7) for n in (128, 256, 512, 513, 1000, 15625)] == [7, 7, 3, 0, 0, 0]
     expected = isomorph_copies([archs[i] for i in idx], per_cell, seed=FAST.seed)[0]
     three = isomorph_copies([archs[i] for i in idx], 3, seed=FAST.seed)[0]   # the cap before issue #16's study
     assert fitted.protocol["isomorph_copies"] == len(expected) > len(three)
