@@ -32,8 +32,13 @@ class AppServerError(NaguiError, RuntimeError):
 # Streamlit's file watcher is off: it would watch the whole checkout, .venv included (over
 # 5,000 folders), flood the log with inotify overflows and slow every task several times.
 # The app is not edited while it serves; restart it after changing the code.
+# Nor does it run Python's full garbage collection after every script run (Streamlit's default):
+# with torch, the NB201 table and the models loaded, each gc.collect(2) held the GIL for
+# 130-220 ms on 2 cores, after every slider move, click and page switch, and the browser waited
+# for it (issue #19: a cached Deploy move p50 0.16 -> 0.08 s, p95 0.30 -> 0.12 s; BENCHMARKS.md).
+# Python's own generational collection still runs; most memory is freed by reference counting.
 SERVER_FLAGS = ("--server.headless", "true", "--server.fileWatcherType", "none", "--server.runOnSave", "false",
-                "--browser.gatherUsageStats", "false")
+                "--runner.postScriptGC", "false", "--browser.gatherUsageStats", "false")
 
 
 def app_command(port: int, address: str = "127.0.0.1") -> list[str]:

@@ -44,3 +44,15 @@ def test_the_app_runs_without_streamlit_s_file_watcher():
     assert cmd[cmd.index("--server.fileWatcherType") + 1] == "none"
     assert nagui_app_command(8600)[1:] == ["-m", "nagui", "app", "--port", "8600"]
 
+
+
+def test_the_app_skips_streamlit_s_full_garbage_collection_after_every_script_run():
+    """Streamlit runs gc.collect(2) after every script run by default. With torch, the NB201
+    table and the models loaded it held the GIL for 130-220 ms after each slider move, click
+    and page switch, and the browser waited (issue #19). Off in the config and on the command
+    line that `nagui app` (so `make run`, the tests and `nagui bench app`) runs."""
+    from nagui.app_server import app_command
+
+    assert tomllib.loads(CONFIG.read_text())["runner"]["postScriptGC"] is False
+    cmd = app_command(8501)
+    assert cmd[cmd.index("--runner.postScriptGC") + 1] == "false"
