@@ -162,8 +162,8 @@ if history:
                       yaxis_title="Held-out accuracy (%)", legend=dict(orientation="h", y=1.1))
     c2.plotly_chart(fig, key="sn_history", config={"displayModeBar": False})
     t = run.summary["train"]
-    c2.caption(f"{t['epochs_done']} epochs in {t['train_s']:.0f} s on {run.summary.get('train_device', '?')}, "
-               f"{t.get('images_per_s') or 0:.0f} images/s.")
+    c2.caption(f"{t['epochs_done']} epochs in {t['train_s']:.0f} s on {run.summary.get('train_device', '?')} "
+               f"({t.get('precision', 'fp32')}), {t.get('images_per_s') or 0:.0f} images/s.")
 
 # ---- profile ------------------------------------------------------------------------------------
 st.subheader("Profile the sub-networks")

@@ -23,6 +23,7 @@ from nagui.supernet.evaluation import recalibrated_accuracy
 from nagui.supernet.images import (ImageDataError, augment, batches, default_image_root, first_per_class,
                                    load_image_folder, normalise, train_heldout_split)
 from nagui.supernet.sandwich import preset, sandwich_masks, training_phase
+from nagui.supernet.precision import cpu_has_amx
 from nagui.supernet.trainer import CALIBRATION_IMAGES, train_supernet
 from nagui.supernet.training_data import load_train_heldout
 
@@ -232,6 +233,8 @@ def test_training_writes_checkpoint_and_reports(two_epoch_run):
     assert summary["epochs_done"] == 2 and summary["complete"] and summary["resumed_from"] is None
     meta = read_checkpoint_meta(run)
     assert meta["spec"] == SPEC.as_dict() and meta["config"] == TINY.as_dict() and meta["train_s"] > 0
+    # the precision it trained in is recorded: bf16 autocast on a CPU with AMX, else fp32
+    assert meta["precision"] == summary["precision"] == ("bf16 autocast (cpu, AMX)" if cpu_has_amx() else "fp32")
     assert [h["epoch"] for h in meta["history"]] == [1, 2]
     assert {"heldout_acc_largest", "heldout_acc_smallest", "images_per_s"} <= set(meta["history"][-1])
     assert sorted(p.name for p in (run / "checkpoint").iterdir()) == [
