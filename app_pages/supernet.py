@@ -162,8 +162,9 @@ if history:
                       yaxis_title="Held-out accuracy (%)", legend=dict(orientation="h", y=1.1))
     c2.plotly_chart(fig, key="sn_history", config={"displayModeBar": False})
     t = run.summary["train"]
-    c2.caption(f"{t['epochs_done']} epochs in {t['train_s']:.0f} s on {run.summary.get('train_device', '?')} "
-               f"({t.get('precision', 'fp32')}), {t.get('images_per_s') or 0:.0f} images/s.")
+    precision = f" ({t['precision']})" if t.get("precision") else ""     # recorded since 2026-12-08
+    c2.caption(f"{t['epochs_done']} epoch{'' if t['epochs_done'] == 1 else 's'} in {t['train_s']:.0f} s on {run.summary.get('train_device', '?')}"
+               f"{precision}, {t.get('images_per_s') or 0:.0f} images/s.")
 
 # ---- profile ------------------------------------------------------------------------------------
 st.subheader("Profile the sub-networks")

@@ -235,7 +235,7 @@ def _summary(run_dir: Path, meta: dict, resumed_from: int | None, trained_now: i
     return {"run_dir": str(run_dir), "checkpoint": str(checkpoint_dir(run_dir)),
             "epochs_done": meta["epochs_done"], "epochs": meta["config"]["epochs"],
             "complete": meta["epochs_done"] >= meta["config"]["epochs"], "resumed_from": resumed_from,
-            "epochs_trained_now": trained_now, "train_s": meta["train_s"], "precision": meta.get("precision", "fp32"),
+            "epochs_trained_now": trained_now, "train_s": meta["train_s"], "precision": meta.get("precision"),   # None: a checkpoint from before it was recorded
             "images_per_s": last.get("images_per_s"), "heldout_acc_largest": last.get("heldout_acc_largest"),
             "heldout_acc_smallest": last.get("heldout_acc_smallest"), "history": meta["history"]}
 

@@ -150,6 +150,9 @@ def test_supernet_page_shows_the_run_blocks_and_coverage(home):
     assert [t.get("name") for t in coverage["data"]][0] == "all cells"
     assert at.button(key="sn_train").disabled  # already trained
     assert any("Kendall" in s.value for s in at.success)
+    # how it trained: epochs, time, device and the precision the run recorded
+    from nagui.supernet.precision import precision_name
+    assert any(c.value.startswith("1 epoch in ") and f"({precision_name('cpu')})," in c.value for c in at.caption)
 
 
 def test_supernet_by_hand_rejects_a_bad_cell(empty_home):
