@@ -7,6 +7,7 @@ from nagui.supernet.profile import table_accuracy
 from nagui.supernet.select import Limits, pareto_set
 from nagui.viz import macro_svg, subnet_scatter, supercell_svg
 from nagui.workflows.deploy import SLIDER_METRICS, Deployment, accuracy_context, slider_range
+from nagui.workflows.pipeline import QUICK_BUILD_TIME
 from nagui.workflows.supernet_runs import is_shipped, origin_of, stage_of, supernet_runs
 from app_ui.common import benchmark_or_stop, diagram, load_benchmark, pick_run_or_stop, run_store
 from app_ui.how_it_works import how_it_works
@@ -27,7 +28,7 @@ how_it_works("deploy")
 run_id = pick_run_or_stop(
     [r for r in supernet_runs(store) if stage_of(r) == "profiled"], "Super-network", "dep_run",
     empty="No trained and profiled super-network yet. Train one on the **Supernet** page, or press **Build "
-          "everything missing** on the **Home** page (the quick preset takes about 7 minutes on 2 CPU cores with AMX, 12–20 without).",
+          f"everything missing** on the **Home** page (the quick preset takes {QUICK_BUILD_TIME}).",
     describe=lambda r: f"{r.name} · {r.id}").id
 
 

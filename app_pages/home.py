@@ -2,7 +2,8 @@
 import streamlit as st
 
 from nagui.viz.pipeline import pipeline_svg
-from nagui.workflows.pipeline import build_missing, compute_device, pipeline_ready, shipped_origin, stage_status
+from nagui.workflows.pipeline import (QUICK_BUILD_TIME, build_missing, compute_device, pipeline_ready, shipped_origin,
+                                      stage_status)
 from app_ui.common import load_benchmark, run_store, task_panel, tasks
 
 st.title("nagui")
@@ -35,7 +36,7 @@ task = manager.get("pipeline:build-missing")
 missing = [s.title for s in stages if not s.ready]
 if missing:
     st.info("Missing: " + ", ".join(missing) + ". One click builds them on the defaults (CIFAR-10, accuracy vs "
-            "FLOPs, the quick super-network preset: about 7 minutes on 2 CPU cores with AMX, 12–20 without). "
+            f"FLOPs, the quick super-network preset: {QUICK_BUILD_TIME}). "
             "The Generate page works as soon as the predictor and the diffusion prior are ready.")
 busy = task is not None and task.running
 if st.button("Build everything missing", type="primary", disabled=busy or not missing, key="build_missing"):

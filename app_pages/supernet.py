@@ -163,8 +163,9 @@ if history:
     c2.plotly_chart(fig, key="sn_history", config={"displayModeBar": False})
     t = run.summary["train"]
     precision = f" ({t['precision']})" if t.get("precision") else ""     # recorded since 2026-12-08
-    c2.caption(f"{t['epochs_done']} epoch{'' if t['epochs_done'] == 1 else 's'} in {t['train_s']:.0f} s on {run.summary.get('train_device', '?')}"
-               f"{precision}, {t.get('images_per_s') or 0:.0f} images/s.")
+    epochs = f"{t['epochs_done']} epoch{'' if t['epochs_done'] == 1 else 's'}"
+    c2.caption(f"{epochs} in {t['train_s']:.0f} s on {run.summary.get('train_device', '?')}{precision}, "
+               f"{t.get('images_per_s') or 0:.0f} images/s.")
 
 # ---- profile ------------------------------------------------------------------------------------
 st.subheader("Profile the sub-networks")

@@ -94,6 +94,7 @@ class _Trainer:
         self.model.to(device).train()
         self.cuda = device.type == "cuda"
         self.autocast = autocast_dtype(device)      # bf16 where the hardware multiplies it fast (.precision)
+        self.precision = precision_name(device)     # what the checkpoint records
         # NHWC: the fast layout for tensor cores, and for oneDNN on the CPU too (measured on 2 cores:
         # 975 vs 687 images/s for the quick preset's largest mask)
         self.model.to(memory_format=torch.channels_last)
@@ -220,7 +221,7 @@ class _Trainer:
         self.train_s += time.perf_counter() - epoch_started
         meta = {"epochs_done": epoch + 1, "epochs": config.epochs, "complete": epoch + 1 == config.epochs,
                 "spec": spec.as_dict(), "config": config.as_dict(), "recipe": config.recipe,
-                "device": device_name(self.device), "precision": precision_name(self.device), "steps_per_epoch": steps,
+                "device": device_name(self.device), "precision": self.precision, "steps_per_epoch": steps,
                 "optimizer_step": (epoch + 1) * steps, "world_size": self.world_size,
                 "train_s": round(self.train_s, 2), "history": self.history,
                 "data": {"root": str(self.train.root), "classes": self.train.classes,
@@ -235,7 +236,8 @@ def _summary(run_dir: Path, meta: dict, resumed_from: int | None, trained_now: i
     return {"run_dir": str(run_dir), "checkpoint": str(checkpoint_dir(run_dir)),
             "epochs_done": meta["epochs_done"], "epochs": meta["config"]["epochs"],
             "complete": meta["epochs_done"] >= meta["config"]["epochs"], "resumed_from": resumed_from,
-            "epochs_trained_now": trained_now, "train_s": meta["train_s"], "precision": meta.get("precision"),   # None: a checkpoint from before it was recorded
+            "epochs_trained_now": trained_now, "train_s": meta["train_s"],
+            "precision": meta.get("precision"),       # None: a checkpoint from before it was recorded
             "images_per_s": last.get("images_per_s"), "heldout_acc_largest": last.get("heldout_acc_largest"),
             "heldout_acc_smallest": last.get("heldout_acc_smallest"), "history": meta["history"]}
 

@@ -18,6 +18,9 @@ from ..runs import RunStore
 
 DEFAULT_DATASET = "cifar10"
 DEFAULT_OBJECTIVES = "test_acc,flops"
+# what the quick preset's build takes (BENCHMARKS.md, "Build everything missing"): 426 s through the
+# app on a 2-core Xeon with AMX (bf16 training, nagui.supernet.precision), 705-1,173 s on AMD EPYC
+QUICK_BUILD_TIME = "about 7 minutes on 2 CPU cores with AMX, 12–20 without"
 
 
 @dataclass(frozen=True)

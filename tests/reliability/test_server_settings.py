@@ -45,7 +45,6 @@ def test_the_app_runs_without_streamlit_s_file_watcher():
     assert nagui_app_command(8600)[1:] == ["-m", "nagui", "app", "--port", "8600"]
 
 
-
 def test_the_app_skips_streamlit_s_full_garbage_collection_after_every_script_run():
     """Streamlit runs gc.collect(2) after every script run by default. With torch, the NB201
     table and the models loaded it held the GIL for 130-220 ms after each slider move, click

@@ -22,8 +22,8 @@ from nagui.supernet.config import PRESETS, SupernetTrainConfig
 from nagui.supernet.evaluation import recalibrated_accuracy
 from nagui.supernet.images import (ImageDataError, augment, batches, default_image_root, first_per_class,
                                    load_image_folder, normalise, train_heldout_split)
-from nagui.supernet.sandwich import preset, sandwich_masks, training_phase
 from nagui.supernet.precision import cpu_has_amx
+from nagui.supernet.sandwich import preset, sandwich_masks, training_phase
 from nagui.supernet.trainer import CALIBRATION_IMAGES, train_supernet
 from nagui.supernet.training_data import load_train_heldout
 
